@@ -1,0 +1,1 @@
+"""The functional core of loanwatch: events, state, rules, tiers and models (pure Python)."""

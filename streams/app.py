@@ -1,0 +1,34 @@
+"""The Faust application: ``faust -A streams.app worker`` or ``loanwatch worker``.
+
+Agents and tables live in their own modules and register themselves on ``app``; this
+module only builds the app from the settings and imports them.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from streams.settings import Settings, get_settings
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app configured from ``settings`` (broker, store, web server, data dir)."""
+    return faust.App(
+        settings.app_id,
+        broker=settings.kafka_broker_urls,
+        store=settings.table_store,
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        autodiscover=False,
+    )
+
+
+app = create_app(get_settings())
+
+from streams import heartbeat  # noqa: E402,F401  (registers its agent on app)
