@@ -51,3 +51,7 @@ def worker(ctx: typer.Context) -> None:
 def main() -> None:
     """Entry point of the ``loanwatch`` console script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -102,9 +102,10 @@ def migrate(
                     continue
                 report(f"applying {migration.path.name}")
                 with conn.transaction():
-                    conn.execute(migration.sql)  # type: ignore[arg-type]  # trusted file
+                    conn.execute(migration.sql.encode())
                     conn.execute(
-                        "insert into schema_migrations (version, name, checksum) values (%s, %s, %s)",
+                        "insert into schema_migrations (version, name, checksum)"
+                        " values (%s, %s, %s)",
                         (migration.version, migration.name, migration.checksum),
                     )
                 applied_now.append(migration)

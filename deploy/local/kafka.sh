@@ -66,7 +66,7 @@ format_storage() {
 
 probe() {
   [ -x "$LW_PYTHON" ] || lw_fail "no Python at $LW_PYTHON for the health check (run 'make venv' first)"
-  "$LW_PYTHON" "$LW_ROOT/deploy/local/kafka_probe.py" "127.0.0.1:$LW_KAFKA_PORT" "$@"
+  "$LW_PYTHON" -m streams.health kafka "127.0.0.1:$LW_KAFKA_PORT" "$@"
 }
 
 start() {

@@ -1,0 +1,165 @@
+"""Session fixtures: the real broker and database of the local stack, isolated per run.
+
+Each test session gets its own topic prefix and its own PostgreSQL database, both removed
+at the end. ``LOANWATCH_KAFKA_BOOTSTRAP`` and ``LOANWATCH_DATABASE_URL`` point the tests at
+other servers. A broker or database that does not answer fails the tests that need it: it
+is never a skip, so CI cannot go green without them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from kafka.admin import KafkaAdminClient
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from streams.health import database_answers, kafka_round_trip
+from streams.settings import Settings
+
+START_HINT = "start the local stack with `deploy/local/stack.sh up` (make test does this)"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Addresses and names one test session uses."""
+
+    run_id: str
+    kafka_bootstrap: str
+    database_url: str
+    topic_prefix: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a loanwatch subprocess bound to this session's stack."""
+        return {
+            **os.environ,
+            "LOANWATCH_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "LOANWATCH_DATABASE_URL": self.database_url,
+            "LOANWATCH_TOPIC_PREFIX": self.topic_prefix,
+            "LOANWATCH_APP_ID": f"lwtest-{self.run_id}",
+            **extra,
+        }
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(run_id: str) -> Iterator[str]:
+    bootstrap = Settings().kafka_bootstrap
+    try:
+        kafka_round_trip(bootstrap, timeout_s=15)
+    except Exception as error:
+        pytest.fail(f"Kafka at {bootstrap} is not usable ({error}); {START_HINT}", pytrace=False)
+    yield bootstrap
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        mine = [name for name in admin.list_topics() if run_id in name]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    url = Settings().database_url
+    try:
+        database_answers(url)
+    except Exception as error:
+        pytest.fail(f"PostgreSQL at {url} is not usable ({error}); {START_HINT}", pytrace=False)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, run_id: str) -> Iterator[str]:
+    """A fresh database for this session on the configured server, dropped afterwards."""
+    yield from scratch_database(server_url, f"lwtest_{run_id}")
+
+
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """Create database ``name`` beside the one in ``server_url``; drop it when done."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')  # name is generated, never user input
+    try:
+        yield make_conninfo(**{**conninfo_to_dict(server_url), "dbname": name})
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def stack(run_id: str, kafka_bootstrap: str, database_url: str) -> Stack:
+    return Stack(run_id, kafka_bootstrap, database_url, topic_prefix=f"lwtest.{run_id}.")
+
+
+@pytest.fixture
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A database of its own for one test (migration tests need an empty one)."""
+    yield from scratch_database(server_url, f"lwtest_{uuid.uuid4().hex[:12]}")
+
+
+class WorkerProcess:
+    """A ``loanwatch worker`` subprocess with its own web port, data dir and log file."""
+
+    def __init__(self, stack: Stack, workdir: Path, name: str = "worker") -> None:
+        self.log_path = workdir / f"{name}.log"
+        self.web_port = free_port()
+        self.env = stack.env(
+            LOANWATCH_WEB_PORT=str(self.web_port),
+            LOANWATCH_DATA_DIR=str(workdir / f"{name}-data"),
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def start_worker(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start loanwatch workers for one test; all are stopped when it ends."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str = "worker") -> WorkerProcess:
+        worker = WorkerProcess(stack, tmp_path, name).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
