@@ -8,13 +8,17 @@ needs no configuration.
 'kafka://kafka-1:9092;kafka://kafka-2:9092'
 >>> settings.topic("events.repayment")
 'loanwatch.events.repayment'
+>>> Settings(pg_port=25432).database_url
+'postgresql://loanwatch@127.0.0.1:25432/loanwatch'
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +29,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LOANWATCH_", frozen=True, extra="ignore")
 
-    kafka_bootstrap: str = "127.0.0.1:19092"
-    database_url: str = "postgresql://loanwatch@127.0.0.1:15432/loanwatch"
+    # Ports of the local stack (deploy/local/env.sh reads the same variables); they give the
+    # default addresses, so moving the local stack to other ports needs one variable each.
+    kafka_port: int = 19092
+    pg_port: int = 15432
+    kafka_bootstrap: str = ""
+    database_url: str = ""
     app_id: str = "loanwatch"
     topic_prefix: str = "loanwatch."
     topic_partitions: int = 8
@@ -37,6 +45,17 @@ class Settings(BaseSettings):
     migrations_dir: Path = REPO_ROOT / "sql"
     log_level: str = "INFO"
     log_json: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_stack_addresses(cls, values: dict[str, Any]) -> dict[str, Any]:
+        kafka_port = values.get("kafka_port", 19092)
+        pg_port = values.get("pg_port", 15432)
+        if not values.get("kafka_bootstrap"):
+            values["kafka_bootstrap"] = f"127.0.0.1:{kafka_port}"
+        if not values.get("database_url"):
+            values["database_url"] = f"postgresql://loanwatch@127.0.0.1:{pg_port}/loanwatch"
+        return values
 
     @property
     def kafka_broker_urls(self) -> str:
