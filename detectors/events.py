@@ -1,0 +1,250 @@
+"""Typed events of contract v1 and their validation.
+
+One JSON object per message; anything malformed is rejected with an :class:`EventError`
+that names the field and the problem, so the shell can dead-letter it with its reason.
+
+>>> event = parse_event(
+...     '{"event_id": "e1", "event_type": "contact_status", "borrower_id": "b1",'
+...     ' "occurred_at": "2024-03-01T09:00:00+00:00", "channel": "phone", "status": "no_answer",'
+...     ' "source": "dialer"}'
+... )
+>>> event.status, event.extra
+('no_answer', {'source': 'dialer'})
+>>> parse_event(event_to_dict(event)) == event
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from detectors.fields import (
+    EventError,
+    read_bool,
+    read_choice,
+    read_count,
+    read_date,
+    read_number,
+    read_str,
+    read_timestamp,
+)
+
+__all__ = [
+    "CHANNELS",
+    "CONTACT_STATUSES",
+    "LENDER_TYPES",
+    "BORROWING_KINDS",
+    "ContactStatus",
+    "Event",
+    "EventError",
+    "NewBorrowing",
+    "Repayment",
+    "event_to_dict",
+    "parse_event",
+]
+
+LENDER_TYPES = ("bank", "consumer_finance", "microloan", "p2p", "bnpl", "credit_card", "other")
+BORROWING_KINDS = ("new_loan", "credit_inquiry")
+CHANNELS = ("phone", "sms", "email", "app")
+CONTACT_STATUSES = (
+    "reachable",
+    "no_answer",
+    "unreachable",
+    "powered_off",
+    "number_invalid",
+    "suspended",
+    "wrong_party",
+)
+SCHEMA_VERSION = 1
+_COMMON = frozenset({"event_id", "event_type", "borrower_id", "occurred_at", "schema_version"})
+
+
+@dataclass(frozen=True, slots=True)
+class Repayment:
+    """A repayment outcome on one of the borrower's loans with us.
+
+    >>> from datetime import date, datetime, timezone
+    >>> r = Repayment("e1", "b1", datetime(2024, 3, 1, tzinfo=timezone.utc), "L1",
+    ...               date(2024, 2, 28), amount_due=100.0, amount_paid=20.0, days_past_due=0)
+    >>> r.event_type, r.minimum_due
+    ('repayment', None)
+    """
+
+    event_type: ClassVar[str] = "repayment"
+    event_id: str
+    borrower_id: str
+    occurred_at: datetime
+    loan_id: str
+    due_date: date
+    amount_due: float
+    amount_paid: float
+    days_past_due: int
+    minimum_due: float | None = None
+    outstanding_balance: float | None = None
+    credit_limit: float | None = None
+    paid_by_third_party: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NewBorrowing:
+    """A new loan or a credit inquiry at another lender, as reported by a bureau feed.
+
+    >>> from datetime import datetime, timezone
+    >>> NewBorrowing("e2", "b1", datetime(2024, 3, 1, tzinfo=timezone.utc), "X", "microloan").kind
+    'new_loan'
+    """
+
+    event_type: ClassVar[str] = "new_borrowing"
+    event_id: str
+    borrower_id: str
+    occurred_at: datetime
+    lender_id: str
+    lender_type: str
+    kind: str = "new_loan"
+    amount: float | None = None
+    overdue_days_elsewhere: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactStatus:
+    """The outcome of one attempt to reach the borrower.
+
+    >>> from datetime import datetime, timezone
+    >>> ContactStatus("e3", "b1", datetime(2024, 3, 1, tzinfo=timezone.utc), "phone", "reachable").channel
+    'phone'
+    """
+
+    event_type: ClassVar[str] = "contact_status"
+    event_id: str
+    borrower_id: str
+    occurred_at: datetime
+    channel: str
+    status: str
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+Event = Repayment | NewBorrowing | ContactStatus
+
+_OPTIONAL_NAMES = (
+    "minimum_due",
+    "outstanding_balance",
+    "credit_limit",
+    "amount",
+    "overdue_days_elsewhere",
+)
+
+
+def _repayment(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> Repayment:
+    return Repayment(
+        *common,
+        loan_id=read_str(obj, "loan_id"),
+        due_date=read_date(obj, "due_date"),
+        amount_due=read_number(obj, "amount_due"),
+        amount_paid=read_number(obj, "amount_paid"),
+        days_past_due=read_count(obj, "days_past_due"),
+        minimum_due=read_number(obj, "minimum_due", required=False),
+        outstanding_balance=read_number(obj, "outstanding_balance", required=False),
+        credit_limit=read_number(obj, "credit_limit", required=False, positive=True),
+        paid_by_third_party=read_bool(obj, "paid_by_third_party", default=False),
+        extra=_extra(obj, _REPAYMENT_FIELDS),
+    )
+
+
+def _new_borrowing(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> NewBorrowing:
+    return NewBorrowing(
+        *common,
+        lender_id=read_str(obj, "lender_id"),
+        lender_type=read_choice(obj, "lender_type", LENDER_TYPES),
+        kind=read_choice(obj, "kind", BORROWING_KINDS, default="new_loan"),
+        amount=read_number(obj, "amount", required=False),
+        overdue_days_elsewhere=read_count(obj, "overdue_days_elsewhere", required=False),
+        extra=_extra(obj, _BORROWING_FIELDS),
+    )
+
+
+def _contact_status(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> ContactStatus:
+    return ContactStatus(
+        *common,
+        channel=read_choice(obj, "channel", CHANNELS),
+        status=read_choice(obj, "status", CONTACT_STATUSES),
+        extra=_extra(obj, _CONTACT_FIELDS),
+    )
+
+
+_REPAYMENT_FIELDS = _COMMON | {
+    "loan_id", "due_date", "amount_due", "amount_paid", "days_past_due",
+    "minimum_due", "outstanding_balance", "credit_limit", "paid_by_third_party",
+}  # fmt: skip
+_BORROWING_FIELDS = _COMMON | {
+    "lender_id", "lender_type", "kind", "amount", "overdue_days_elsewhere",
+}  # fmt: skip
+_CONTACT_FIELDS = _COMMON | {"channel", "status"}
+_PARSERS = {
+    "repayment": _repayment,
+    "new_borrowing": _new_borrowing,
+    "contact_status": _contact_status,
+}
+
+
+def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    # Most events carry no extras; skip building a dict comprehension for them.
+    if len(obj) <= len(known) and known.issuperset(obj):
+        return {}
+    return {k: v for k, v in obj.items() if k not in known}
+
+
+def parse_event(raw: bytes | str | Mapping[str, Any]) -> Event:
+    """Validate one event of contract v1 (JSON text, bytes, or an already decoded object).
+
+    >>> parse_event(b'{"event_id": "e1", "event_type": "new_borrowing", "borrower_id": "b1",'
+    ...             b' "occurred_at": "2024-03-01T09:00:00Z", "lender_id": "L9",'
+    ...             b' "lender_type": "microloan", "amount": 500}').amount
+    500.0
+    >>> parse_event('{"event_id": "e1", "event_type": "repayment"}')
+    Traceback (most recent call last):
+    ...
+    detectors.fields.EventError: borrower_id: missing
+    """
+    if isinstance(raw, Mapping):
+        obj: Any = raw
+    else:
+        try:
+            obj = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise EventError(None, f"not JSON ({error})") from None
+    if not isinstance(obj, dict):
+        raise EventError(None, "not a JSON object")
+    event_type = read_choice(obj, "event_type", tuple(_PARSERS))
+    version = obj.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise EventError("schema_version", f"unsupported version {version!r}, expected 1")
+    common = (
+        read_str(obj, "event_id"),
+        read_str(obj, "borrower_id"),
+        read_timestamp(obj, "occurred_at"),
+    )
+    return _PARSERS[event_type](obj, common)
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The JSON-ready form of an event; ``parse_event`` reads it back to an equal event.
+
+    >>> from datetime import datetime, timezone
+    >>> event_to_dict(ContactStatus("e3", "b1", datetime(2024, 3, 1, tzinfo=timezone.utc),
+    ...                             "sms", "reachable"))["occurred_at"]
+    '2024-03-01T00:00:00+00:00'
+    """
+    out: dict[str, Any] = dict(event.extra)
+    out.update(event_type=event.event_type, schema_version=SCHEMA_VERSION)
+    for name in event.__dataclass_fields__:
+        value = getattr(event, name)
+        if name == "extra" or (value is None and name in _OPTIONAL_NAMES):
+            continue
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out

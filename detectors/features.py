@@ -1,0 +1,202 @@
+"""Features of one borrower at the state's event time, computed from its bounded histories.
+
+Every window ends at ``state.now`` (the latest event time seen), so a late event counts in
+the windows it falls into. Each call is one pass over histories that are already pruned to
+their longest window, so the work per event is O(window), not O(history).
+
+>>> from detectors.state import BorrowerState
+>>> state = BorrowerState("b1")
+>>> state.advance(100 * DAY)
+>>> state.add_repayment((100 * DAY, 12, 20.0, 100.0, MIN_PAYMENT), "L1", 950.0, 1000.0)
+>>> f = compute_features(state)
+>>> f["dpd_current"], f["late_3m"], f["min_payment_streak"], f["utilisation"]
+(12.0, 1.0, 1.0, 0.95)
+"""
+
+from __future__ import annotations
+
+from detectors.events import Repayment
+from detectors.state import CONTACT_INVALID, CONTACT_REACHED, DAY, BorrowerState
+
+__all__ = [
+    "FEATURE_NAMES",
+    "MIN_PAYMENT",
+    "PARTIAL_PAYMENT",
+    "SMALL_LOAN_TYPES",
+    "THIRD_PARTY",
+    "compute_features",
+    "repayment_flags",
+]
+
+# Bits stored with each repayment row.
+MIN_PAYMENT, PARTIAL_PAYMENT, THIRD_PARTY = 1, 2, 4
+# Lender types whose loans are small and short: delinquency there is the most telling signal.
+SMALL_LOAN_TYPES = frozenset({"microloan", "p2p", "bnpl"})
+
+FEATURE_NAMES = (
+    "dpd_current", "dpd_max_90d", "dpd_max_180d", "dpd_max_365d",
+    "late_3m", "late_6m", "late_12m",
+    "min_payment_streak", "payment_ratio", "payment_ratio_180d", "utilisation",
+    "partial_payments_90d", "third_party_payments_90d",
+    "new_loans_30d", "new_loans_90d", "new_loan_amount_30d", "new_loan_amount_90d",
+    "distinct_lenders_30d", "distinct_lenders_90d", "lender_types_90d", "small_loans_90d",
+    "inquiries_30d", "inquiries_90d", "new_debt_to_limit_30d",
+    "overdue_elsewhere_days", "overdue_elsewhere_small_days",
+    "failed_contacts", "days_failing", "days_since_contact", "number_invalid",
+    "contact_known", "last_contact_reachable",
+    "anomaly_score",
+)  # fmt: skip
+
+
+def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
+    """Classify a repayment: minimum-only, partial (below what was required), third-party.
+
+    A minimum payment covers the minimum (within the tolerance above it) but not the bill.
+
+    >>> from datetime import date, datetime, timezone
+    >>> at = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    >>> r = Repayment("e", "b", at, "L", date(2024, 3, 1), 500.0, 50.0, 0, minimum_due=50.0)
+    >>> repayment_flags(r, 0.1) == MIN_PAYMENT
+    True
+    """
+    paid, due, minimum = event.amount_paid, event.amount_due, event.minimum_due
+    flags = THIRD_PARTY if event.paid_by_third_party else 0
+    if paid >= due:
+        return flags
+    required = minimum if minimum is not None and minimum < due else due
+    if paid < required:
+        return flags | PARTIAL_PAYMENT if paid > 0 else flags
+    if minimum is not None and paid <= minimum * (1.0 + min_payment_tolerance):
+        flags |= MIN_PAYMENT
+    return flags
+
+
+def compute_features(state: BorrowerState) -> dict[str, float]:
+    """All features named in ``FEATURE_NAMES`` (``anomaly_score`` is 0 until a model sets it).
+
+    >>> compute_features(BorrowerState("b1"))["days_since_contact"]
+    0.0
+    """
+    now = state.now
+    features, credit_limit = _repayment_features(state, now)
+    features.update(_borrowing_features(state, now, credit_limit))
+    features.update(_contact_features(state, now))
+    features["anomaly_score"] = 0.0
+    return features
+
+
+def _repayment_features(state: BorrowerState, now: float) -> tuple[dict[str, float], float]:
+    d90, d180 = now - 90 * DAY, now - 180 * DAY
+    max90 = max180 = max365 = 0
+    late90 = late180 = late365 = partial = third = streak = 0
+    paid180 = due180 = 0.0
+    for ts, dpd, paid, due, flags in state.repayments:
+        if dpd > max365:
+            max365 = dpd
+        if dpd:
+            late365 += 1
+        streak = streak + 1 if flags & MIN_PAYMENT else 0
+        if ts >= d180:
+            paid180 += paid
+            due180 += due
+            if dpd:
+                late180 += 1
+            if dpd > max180:
+                max180 = dpd
+            if ts >= d90:
+                if dpd:
+                    late90 += 1
+                if dpd > max90:
+                    max90 = dpd
+                if flags & PARTIAL_PAYMENT:
+                    partial += 1
+                if flags & THIRD_PARTY:
+                    third += 1
+    last = state.repayments[-1] if state.repayments else None
+    balance = limit = 0.0
+    current = 0
+    for _, dpd, loan_balance, loan_limit in state.loans.values():
+        current = max(current, dpd)
+        balance += loan_balance
+        limit += loan_limit
+    features = {
+        "dpd_current": float(current),
+        "dpd_max_90d": float(max(max90, current)),
+        "dpd_max_180d": float(max(max180, current)),
+        "dpd_max_365d": float(max(max365, current)),
+        "late_3m": float(late90),
+        "late_6m": float(late180),
+        "late_12m": float(late365),
+        "min_payment_streak": float(streak),
+        "payment_ratio": (last[2] / last[3] if last[3] else 1.0) if last else 1.0,
+        "payment_ratio_180d": paid180 / due180 if due180 else 1.0,
+        "utilisation": balance / limit if limit else 0.0,
+        "partial_payments_90d": float(partial),
+        "third_party_payments_90d": float(third),
+    }
+    return features, limit
+
+
+def _borrowing_features(state: BorrowerState, now: float, limit: float) -> dict[str, float]:
+    d30 = now - 30 * DAY
+    loans30 = loans90 = inquiries30 = inquiries90 = small = overdue = overdue_small = 0
+    amount30 = amount90 = 0.0
+    lenders30: set[str] = set()
+    lenders90: set[str] = set()
+    types90: set[str] = set()
+    for ts, lender_id, lender_type, is_inquiry, amount, overdue_days in state.borrowings:
+        if overdue_days:
+            overdue = max(overdue, overdue_days)
+            if lender_type in SMALL_LOAN_TYPES:
+                overdue_small = max(overdue_small, overdue_days)
+        recent = ts >= d30
+        if is_inquiry:
+            inquiries90 += 1
+            inquiries30 += recent
+            continue
+        loans90 += 1
+        amount90 += amount
+        lenders90.add(lender_id)
+        types90.add(lender_type)
+        small += lender_type in SMALL_LOAN_TYPES
+        if recent:
+            loans30 += 1
+            amount30 += amount
+            lenders30.add(lender_id)
+    return {
+        "new_loans_30d": float(loans30),
+        "new_loans_90d": float(loans90),
+        "new_loan_amount_30d": amount30,
+        "new_loan_amount_90d": amount90,
+        "distinct_lenders_30d": float(len(lenders30)),
+        "distinct_lenders_90d": float(len(lenders90)),
+        "lender_types_90d": float(len(types90)),
+        "small_loans_90d": float(small),
+        "inquiries_30d": float(inquiries30),
+        "inquiries_90d": float(inquiries90),
+        "new_debt_to_limit_30d": amount30 / limit if limit else 0.0,
+        "overdue_elsewhere_days": float(overdue),
+        "overdue_elsewhere_small_days": float(overdue_small),
+    }
+
+
+def _contact_features(state: BorrowerState, now: float) -> dict[str, float]:
+    contacts = state.contacts
+    failed = 0
+    run_start = now
+    for ts, outcome in reversed(contacts):
+        if outcome == CONTACT_REACHED:
+            break
+        failed += 1
+        run_start = ts
+    reached = state.last_reachable
+    since = now - (reached if reached is not None else state.first_seen)
+    last = contacts[-1][1] if contacts else None
+    return {
+        "failed_contacts": float(failed),
+        "days_failing": (now - run_start) / DAY,
+        "days_since_contact": since / DAY,
+        "number_invalid": 1.0 if last == CONTACT_INVALID else 0.0,
+        "contact_known": 1.0 if contacts else 0.0,
+        "last_contact_reachable": 1.0 if last == CONTACT_REACHED else 0.0,
+    }

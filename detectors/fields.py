@@ -1,0 +1,173 @@
+"""Field readers for decoded JSON events: each returns a typed value or raises EventError.
+
+>>> read_number({"amount_due": -1}, "amount_due")
+Traceback (most recent call last):
+...
+detectors.fields.EventError: amount_due: must be >= 0, got -1
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, overload
+
+__all__ = [
+    "EventError",
+    "read_bool",
+    "read_choice",
+    "read_count",
+    "read_date",
+    "read_number",
+    "read_str",
+    "read_timestamp",
+]
+
+
+class EventError(ValueError):
+    """An event that breaks contract v1; ``field`` is None when the whole message is bad.
+
+    >>> error = EventError("status", "unknown value 'lost'")
+    >>> error.field, error.problem, str(error)
+    ('status', "unknown value 'lost'", "status: unknown value 'lost'")
+    """
+
+    def __init__(self, field: str | None, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+def _missing(name: str) -> EventError:
+    return EventError(name, "missing")
+
+
+def read_str(obj: Mapping[str, Any], name: str) -> str:
+    """A required non-empty string.
+
+    >>> read_str({"loan_id": "L1"}, "loan_id")
+    'L1'
+    """
+    value = obj.get(name)
+    if type(value) is str and value:
+        return value
+    if value is None:
+        raise _missing(name)
+    raise EventError(name, f"must be a non-empty string, got {value!r}")
+
+
+def read_choice(
+    obj: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str | None = None
+) -> str:
+    """A string from a fixed set; ``default`` when absent, if one is given.
+
+    >>> read_choice({}, "kind", ("new_loan", "credit_inquiry"), default="new_loan")
+    'new_loan'
+    """
+    value = obj.get(name, default)
+    if value in choices:
+        return value  # type: ignore[no-any-return]
+    if value is None:
+        raise _missing(name)
+    raise EventError(name, f"unknown value {value!r}, expected one of {', '.join(choices)}")
+
+
+@overload
+def read_number(
+    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: bool = ...
+) -> float: ...
+@overload
+def read_number(
+    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: bool
+) -> float | None: ...
+def read_number(
+    obj: Mapping[str, Any], name: str, *, positive: bool = False, required: bool = True
+) -> float | None:
+    """A finite number >= 0 (or > 0 when ``positive``), as a float; None when optional and absent.
+
+    >>> read_number({"amount": 5}, "amount"), read_number({}, "amount", required=False)
+    (5.0, None)
+    """
+    value = obj.get(name)
+    kind = type(value)
+    if kind is float or kind is int:
+        if value > 0 or (value == 0 and not positive):
+            if kind is int or math.isfinite(value):
+                return float(value)
+            raise EventError(name, f"must be finite, got {value!r}")
+        raise EventError(name, f"must be {'>' if positive else '>='} 0, got {value!r}")
+    if value is None:
+        if required:
+            raise _missing(name)
+        return None
+    raise EventError(name, f"must be a number, got {value!r}")
+
+
+@overload
+def read_count(obj: Mapping[str, Any], name: str) -> int: ...
+@overload
+def read_count(obj: Mapping[str, Any], name: str, *, required: bool) -> int | None: ...
+def read_count(obj: Mapping[str, Any], name: str, *, required: bool = True) -> int | None:
+    """A whole number >= 0 (a day count); None when optional and absent.
+
+    >>> read_count({"days_past_due": 3}, "days_past_due")
+    3
+    """
+    value = obj.get(name)
+    if type(value) is int:
+        if value >= 0:
+            return value
+        raise EventError(name, f"must be >= 0, got {value!r}")
+    if value is None:
+        if required:
+            raise _missing(name)
+        return None
+    raise EventError(name, f"must be a whole number, got {value!r}")
+
+
+def read_bool(obj: Mapping[str, Any], name: str, *, default: bool) -> bool:
+    """A JSON boolean, ``default`` when absent.
+
+    >>> read_bool({"paid_by_third_party": True}, "paid_by_third_party", default=False)
+    True
+    """
+    value = obj.get(name, default)
+    if type(value) is bool:
+        return value
+    raise EventError(name, f"must be true or false, got {value!r}")
+
+
+def read_timestamp(obj: Mapping[str, Any], name: str) -> datetime:
+    """An RFC 3339 timestamp with an offset (``Z`` allowed).
+
+    >>> read_timestamp({"occurred_at": "2024-03-01T09:00:00Z"}, "occurred_at").isoformat()
+    '2024-03-01T09:00:00+00:00'
+    """
+    value = obj.get(name)
+    if type(value) is not str:
+        raise _missing(name) if value is None else EventError(name, "must be an RFC 3339 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise EventError(name, f"not an RFC 3339 timestamp: {value!r}") from None
+    if parsed.tzinfo is None or len(value) < 20:
+        raise EventError(name, f"needs a date, a time and an offset: {value!r}")
+    return parsed
+
+
+def read_date(obj: Mapping[str, Any], name: str) -> date:
+    """A calendar date ``YYYY-MM-DD``.
+
+    >>> read_date({"due_date": "2024-02-29"}, "due_date")
+    datetime.date(2024, 2, 29)
+    """
+    value = obj.get(name)
+    if type(value) is not str:
+        raise _missing(name) if value is None else EventError(name, "must be a YYYY-MM-DD string")
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise EventError(name, f"not a YYYY-MM-DD date: {value!r}")

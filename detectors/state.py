@@ -1,0 +1,243 @@
+"""Per-borrower state: only what the feature windows, dedup, tiering and suppression need.
+
+Times are epoch seconds taken from events. Histories are kept sorted by event time, so a late
+event lands where it belongs, and are pruned to the longest window that reads them, which bounds
+memory per borrower. ``to_bytes`` writes a one-byte format version then compact JSON; readers
+for older formats stay in ``_DECODERS`` so a later release still reads today's bytes.
+
+>>> state = BorrowerState("b1")
+>>> state.remember("e1", dedup_limit=2)
+True
+>>> state.remember("e1", dedup_limit=2)
+False
+>>> BorrowerState.from_bytes(state.to_bytes()) == state
+True
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import insort
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "DAY",
+    "BORROWING_HORIZON",
+    "CONTACT_HORIZON",
+    "CONTACT_HISTORY",
+    "REPAYMENT_HORIZON",
+    "CONTACT_FAILED",
+    "CONTACT_INVALID",
+    "CONTACT_REACHED",
+    "BorrowerState",
+    "StateFormatError",
+]
+
+DAY = 86_400.0
+# The longest window each history is read over (see detectors.features).
+REPAYMENT_HORIZON = 365 * DAY
+BORROWING_HORIZON = 90 * DAY
+CONTACT_HORIZON = 90 * DAY
+CONTACT_HISTORY = 64  # contact checks kept: enough to see any realistic run of failures
+FORMAT_VERSION = 1
+
+# (ts, days_past_due, amount_paid, amount_due, flags); flags from detectors.features
+RepaymentRow = tuple[float, int, float, float, int]
+# (ts, lender_id, lender_type, is_inquiry, amount, overdue_days_elsewhere)
+BorrowingRow = tuple[float, str, str, bool, float, int]
+# (ts, outcome); outcome is one of the CONTACT_* codes below
+ContactRow = tuple[float, int]
+CONTACT_REACHED, CONTACT_FAILED, CONTACT_INVALID = 0, 1, 2
+
+
+class StateFormatError(ValueError):
+    """Bytes that are not a borrower state this release can read.
+
+    >>> BorrowerState.from_bytes(b"\\x09{}")
+    Traceback (most recent call last):
+    ...
+    detectors.state.StateFormatError: state format 9 is not readable by this release (knows 1)
+    """
+
+
+@dataclass(slots=True)
+class BorrowerState:
+    """Everything loanwatch remembers about one borrower between events.
+
+    >>> BorrowerState("b1").tier is None
+    True
+    """
+
+    borrower_id: str
+    now: float = 0.0  # the latest event time seen: windows end here
+    first_seen: float = 0.0
+    seen: dict[str, None] = field(default_factory=dict)  # recent event ids, oldest first
+    repayments: list[RepaymentRow] = field(default_factory=list)
+    loans: dict[str, tuple[float, int, float, float]] = field(default_factory=dict)
+    borrowings: list[BorrowingRow] = field(default_factory=list)
+    contacts: list[ContactRow] = field(default_factory=list)
+    last_reachable: float | None = None
+    tier: str | None = None
+    reasons: tuple[str, ...] = ()
+    score: float = 0.0
+    clean_cycles: int = 0  # repayments since the evidence last supported the current tier
+    last_trigger: float = 0.0  # event time the evidence last supported the current tier
+    alerts_sent: dict[str, float] = field(default_factory=dict)  # suppression key -> time
+
+    def remember(self, event_id: str, dedup_limit: int) -> bool:
+        """Record an event id; False if it was already seen (a duplicate).
+
+        >>> s = BorrowerState("b1")
+        >>> [s.remember(i, dedup_limit=2) for i in ("a", "b", "c", "a")]
+        [True, True, True, True]
+        """
+        seen = self.seen
+        if event_id in seen:
+            return False
+        seen[event_id] = None
+        if len(seen) > dedup_limit:
+            del seen[next(iter(seen))]
+        return True
+
+    def advance(self, ts: float) -> None:
+        """Move the state's clock to event time ``ts`` (never backwards) and prune histories.
+
+        >>> s = BorrowerState("b1"); s.advance(100.0); s.advance(50.0); s.now
+        100.0
+        """
+        if not self.first_seen or ts < self.first_seen:
+            self.first_seen = ts
+        if ts <= self.now:
+            return
+        self.now = ts
+        _prune(self.repayments, ts - REPAYMENT_HORIZON)
+        _prune(self.borrowings, ts - BORROWING_HORIZON)
+        _prune(self.contacts, ts - CONTACT_HORIZON)
+        if self.loans:
+            stale = [k for k, v in self.loans.items() if v[0] < ts - REPAYMENT_HORIZON]
+            for loan_id in stale:
+                del self.loans[loan_id]
+
+    def add_repayment(
+        self, row: RepaymentRow, loan_id: str, balance: float | None, limit: float | None
+    ) -> None:
+        """Insert a repayment by event time and update its loan's latest position.
+
+        >>> s = BorrowerState("b1"); s.add_repayment((5.0, 0, 10.0, 10.0, 0), "L1", 90.0, 100.0)
+        >>> s.loans["L1"]
+        (5.0, 0, 90.0, 100.0)
+        """
+        ts = row[0]
+        if ts >= self.now - REPAYMENT_HORIZON:
+            insort(self.repayments, row)
+        latest = self.loans.get(loan_id)
+        if latest is None or ts >= latest[0]:
+            # A repayment without a balance or limit keeps the last known ones.
+            self.loans[loan_id] = (
+                ts,
+                row[1],
+                balance if balance is not None else (latest[2] if latest else 0.0),
+                limit if limit is not None else (latest[3] if latest else 0.0),
+            )
+
+    def add_borrowing(self, row: BorrowingRow) -> None:
+        """Insert a new loan or inquiry by event time.
+
+        >>> s = BorrowerState("b1"); s.add_borrowing((5.0, "X", "bnpl", False, 50.0, 0))
+        >>> len(s.borrowings)
+        1
+        """
+        if row[0] >= self.now - BORROWING_HORIZON:
+            insort(self.borrowings, row)
+
+    def add_contact(self, ts: float, outcome: int) -> None:
+        """Insert a contact check by event time, keeping the last ``CONTACT_HISTORY``.
+
+        >>> s = BorrowerState("b1"); s.add_contact(5.0, CONTACT_REACHED); s.last_reachable
+        5.0
+        """
+        if outcome == CONTACT_REACHED and (self.last_reachable is None or ts > self.last_reachable):
+            self.last_reachable = ts
+        if ts >= self.now - CONTACT_HORIZON:
+            insort(self.contacts, (ts, outcome))
+            if len(self.contacts) > CONTACT_HISTORY:
+                del self.contacts[0]
+
+    def copy(self) -> BorrowerState:
+        """An independent copy (``Monitor.process`` updates the state it is given).
+
+        >>> s = BorrowerState("b1"); c = s.copy(); c.tier = "A"; s.tier is None
+        True
+        """
+        return BorrowerState.from_bytes(self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        """Serialise: one format-version byte, then compact JSON.
+
+        >>> BorrowerState("b1").to_bytes()[:1]
+        b'\\x01'
+        """
+        body = [
+            self.borrower_id, self.now, self.first_seen, list(self.seen), self.repayments,
+            self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
+            self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
+        ]  # fmt: skip
+        return bytes((FORMAT_VERSION,)) + json.dumps(body, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BorrowerState:
+        """Read bytes written by this or any earlier release.
+
+        >>> BorrowerState.from_bytes(BorrowerState("b7").to_bytes()).borrower_id
+        'b7'
+        """
+        if not data:
+            raise StateFormatError("empty state")
+        decoder = _DECODERS.get(data[0])
+        if decoder is None:
+            raise StateFormatError(
+                f"state format {data[0]} is not readable by this release (knows "
+                f"{', '.join(map(str, sorted(_DECODERS)))})"
+            )
+        try:
+            return decoder(json.loads(data[1:]))
+        except (ValueError, TypeError, IndexError) as error:
+            raise StateFormatError(f"corrupt state: {error}") from None
+
+
+def _prune(rows: list[Any], cutoff: float) -> None:
+    drop = 0
+    for row in rows:
+        if row[0] >= cutoff:
+            break
+        drop += 1
+    if drop:
+        del rows[:drop]
+
+
+def _decode_v1(body: list[Any]) -> BorrowerState:
+    (borrower_id, now, first_seen, seen, repayments, loans, borrowings, contacts,
+     last_reachable, tier, reasons, score, clean_cycles, last_trigger, alerts_sent) = body  # fmt: skip
+    return BorrowerState(
+        borrower_id=borrower_id,
+        now=now,
+        first_seen=first_seen,
+        seen=dict.fromkeys(seen),
+        repayments=[tuple(r) for r in repayments],  # type: ignore[misc]
+        loans={k: tuple(v) for k, v in loans.items()},  # type: ignore[misc]
+        borrowings=[tuple(b) for b in borrowings],  # type: ignore[misc]
+        contacts=[tuple(c) for c in contacts],  # type: ignore[misc]
+        last_reachable=last_reachable,
+        tier=tier,
+        reasons=tuple(reasons),
+        score=score,
+        clean_cycles=clean_cycles,
+        last_trigger=last_trigger,
+        alerts_sent=alerts_sent,
+    )
+
+
+# Format version -> reader. A new format adds a reader here and keeps the old ones.
+_DECODERS: dict[int, Callable[[list[Any]], BorrowerState]] = {1: _decode_v1}
