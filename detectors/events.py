@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -34,10 +34,10 @@ from detectors.fields import (
 )
 
 __all__ = [
+    "BORROWING_KINDS",
     "CHANNELS",
     "CONTACT_STATUSES",
     "LENDER_TYPES",
-    "BORROWING_KINDS",
     "ContactStatus",
     "Event",
     "EventError",
@@ -116,7 +116,8 @@ class ContactStatus:
     """The outcome of one attempt to reach the borrower.
 
     >>> from datetime import datetime, timezone
-    >>> ContactStatus("e3", "b1", datetime(2024, 3, 1, tzinfo=timezone.utc), "phone", "reachable").channel
+    >>> at = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    >>> ContactStatus("e3", "b1", at, "phone", "reachable").channel
     'phone'
     """
 
@@ -185,7 +186,7 @@ _BORROWING_FIELDS = _COMMON | {
     "lender_id", "lender_type", "kind", "amount", "overdue_days_elsewhere",
 }  # fmt: skip
 _CONTACT_FIELDS = _COMMON | {"channel", "status"}
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Mapping[str, Any], tuple[str, str, datetime]], Event]] = {
     "repayment": _repayment,
     "new_borrowing": _new_borrowing,
     "contact_status": _contact_status,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 __all__ = [
     "EventError",
@@ -75,11 +75,11 @@ def read_choice(
 
 @overload
 def read_number(
-    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: bool = ...
+    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: Literal[True] = ...
 ) -> float: ...
 @overload
 def read_number(
-    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: bool
+    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: Literal[False]
 ) -> float | None: ...
 def read_number(
     obj: Mapping[str, Any], name: str, *, positive: bool = False, required: bool = True
@@ -89,7 +89,7 @@ def read_number(
     >>> read_number({"amount": 5}, "amount"), read_number({}, "amount", required=False)
     (5.0, None)
     """
-    value = obj.get(name)
+    value: Any = obj.get(name)
     kind = type(value)
     if kind is float or kind is int:
         if value > 0 or (value == 0 and not positive):
@@ -107,7 +107,7 @@ def read_number(
 @overload
 def read_count(obj: Mapping[str, Any], name: str) -> int: ...
 @overload
-def read_count(obj: Mapping[str, Any], name: str, *, required: bool) -> int | None: ...
+def read_count(obj: Mapping[str, Any], name: str, *, required: Literal[False]) -> int | None: ...
 def read_count(obj: Mapping[str, Any], name: str, *, required: bool = True) -> int | None:
     """A whole number >= 0 (a day count); None when optional and absent.
 

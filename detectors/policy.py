@@ -97,10 +97,10 @@ def default_policy_data() -> dict[str, Any]:
 def load_policy(path: Path | None = None) -> Policy:
     """Read and validate a policy file; None reads the shipped default.
 
-    >>> load_policy(Path("/nonexistent.toml"))
+    >>> load_policy(Path("/no/such.toml"))
     Traceback (most recent call last):
     ...
-    detectors.policy_reader.PolicyError: cannot read policy /nonexistent.toml: No such file or directory
+    detectors.policy_reader.PolicyError: cannot read policy /no/such.toml: No such file or directory
     """
     if path is None:
         return parse_policy(default_policy_data())

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "DAY",
     "BORROWING_HORIZON",
-    "CONTACT_HORIZON",
-    "CONTACT_HISTORY",
-    "REPAYMENT_HORIZON",
     "CONTACT_FAILED",
+    "CONTACT_HISTORY",
+    "CONTACT_HORIZON",
     "CONTACT_INVALID",
     "CONTACT_REACHED",
+    "DAY",
+    "REPAYMENT_HORIZON",
     "BorrowerState",
     "StateFormatError",
 ]
@@ -219,16 +219,17 @@ def _prune(rows: list[Any], cutoff: float) -> None:
 
 def _decode_v1(body: list[Any]) -> BorrowerState:
     (borrower_id, now, first_seen, seen, repayments, loans, borrowings, contacts,
-     last_reachable, tier, reasons, score, clean_cycles, last_trigger, alerts_sent) = body  # fmt: skip
+     last_reachable, tier, reasons, score, clean_cycles, last_trigger, alerts_sent,
+     ) = body  # fmt: skip
     return BorrowerState(
         borrower_id=borrower_id,
         now=now,
         first_seen=first_seen,
         seen=dict.fromkeys(seen),
-        repayments=[tuple(r) for r in repayments],  # type: ignore[misc]
-        loans={k: tuple(v) for k, v in loans.items()},  # type: ignore[misc]
-        borrowings=[tuple(b) for b in borrowings],  # type: ignore[misc]
-        contacts=[tuple(c) for c in contacts],  # type: ignore[misc]
+        repayments=[tuple(r) for r in repayments],
+        loans={k: tuple(v) for k, v in loans.items()},
+        borrowings=[tuple(b) for b in borrowings],
+        contacts=[tuple(c) for c in contacts],
         last_reachable=last_reachable,
         tier=tier,
         reasons=tuple(reasons),

@@ -46,7 +46,8 @@ class Param:
         """
         if self.kind is float and type(value) is int:
             value = float(value)
-        if type(value) is not self.kind:
+        value_type: type = type(value)  # type(), not isinstance(): True is no int here
+        if value_type is not self.kind:
             return f"must be {'a number' if self.kind is float else self.kind.__name__}"
         if self.choices and value not in self.choices:
             return "must be one of " + ", ".join(repr(c) for c in self.choices)

@@ -1,0 +1,102 @@
+"""The one entry point of the core: ``Monitor.process(state, event) -> (state, Decision)``.
+
+For speed, ``process`` updates the state it is given and returns it (``state.copy()`` first
+to keep the old one). Time comes only from events, so live runs and replays agree.
+
+>>> from detectors.events import parse_event
+>>> from detectors.policy import load_policy
+>>> monitor = Monitor(load_policy())
+>>> event = parse_event('{"event_id": "e1", "event_type": "repayment", "borrower_id": "b1",'
+...     ' "occurred_at": "2024-03-01T09:00:00Z", "loan_id": "L1", "due_date": "2024-03-01",'
+...     ' "amount_due": 100, "amount_paid": 0, "days_past_due": 35}')
+>>> state, decision = monitor.process(None, event)
+>>> decision.tier, decision.reasons[0], [a.queue for a in decision.alerts]
+('D', 'S_DPD_30', ['collections.immediate', 'credit.limit_review'])
+>>> monitor.process(state, event)[1].duplicate
+True
+"""
+
+from __future__ import annotations
+
+from detectors.decision import Decision
+from detectors.events import ContactStatus, Event, NewBorrowing, Repayment
+from detectors.features import compute_features, repayment_flags
+from detectors.policy import Policy
+from detectors.scoring import AnomalyScorer, Scorecard, Scorer
+from detectors.state import CONTACT_FAILED, CONTACT_INVALID, CONTACT_REACHED, BorrowerState
+from detectors.tiering import Tiering
+from detectors.treatments import Treatments
+
+__all__ = ["Monitor"]
+
+_CONTACT_OUTCOME = {"reachable": CONTACT_REACHED, "number_invalid": CONTACT_INVALID}
+
+
+class Monitor:
+    """Features, score, tier with hysteresis, and alerts for each event of one borrower.
+
+    ``anomaly`` optionally supplies the ``anomaly_score`` feature (River-style ``score_one``).
+
+    >>> from detectors.policy import load_policy
+    >>> Monitor(load_policy()).scorer.version
+    'scorecard:default-2024.1'
+    """
+
+    def __init__(
+        self, policy: Policy, scorer: Scorer | None = None, anomaly: AnomalyScorer | None = None
+    ) -> None:
+        self.policy = policy
+        self.scorer = scorer if scorer is not None else Scorecard.from_policy(policy)
+        self.anomaly = anomaly
+        self.tiering = Tiering(policy)
+        self.treatments = Treatments(policy)
+
+    def process(self, state: BorrowerState | None, event: Event) -> tuple[BorrowerState, Decision]:
+        """Apply one event; a repeated ``event_id`` changes nothing and is marked duplicate."""
+        if state is None:
+            state = BorrowerState(event.borrower_id)
+        elif state.borrower_id != event.borrower_id:
+            raise ValueError(
+                f"event {event.event_id} is for {event.borrower_id}, state is {state.borrower_id}"
+            )
+        policy = self.policy
+        if not state.remember(event.event_id, policy.dedup_ids):
+            return state, self._duplicate(state, event)
+        state.advance(event.occurred_at.timestamp())
+        self._record(state, event)
+        features = compute_features(state)
+        if self.anomaly is not None:
+            features["anomaly_score"] = min(1.0, max(0.0, self.anomaly.score_one(features)))
+        score = self.scorer.score(features)
+        evidence = self.tiering.assess(features, score)
+        previous = state.tier
+        tier, reasons = self.tiering.settle(state, evidence, cycle=type(event) is Repayment)
+        state.tier, state.reasons, state.score = tier, reasons, score
+        alerts = self.treatments.alerts(
+            state, event.event_id, event.occurred_at, tier, reasons, features
+        )
+        return state, Decision(
+            state.borrower_id, event.event_id, event.occurred_at, features, score,
+            self.scorer.version, tier, previous, reasons, alerts, False, policy.version,
+        )  # fmt: skip
+
+    def _record(self, state: BorrowerState, event: Event) -> None:
+        ts = event.occurred_at.timestamp()
+        if type(event) is Repayment:
+            flags = repayment_flags(event, self.policy.min_payment_tolerance)
+            row = (ts, event.days_past_due, event.amount_paid, event.amount_due, flags)
+            state.add_repayment(row, event.loan_id, event.outstanding_balance, event.credit_limit)
+        elif type(event) is NewBorrowing:
+            state.add_borrowing((
+                ts, event.lender_id, event.lender_type, event.kind == "credit_inquiry",
+                event.amount or 0.0, event.overdue_days_elsewhere or 0,
+            ))  # fmt: skip
+        elif type(event) is ContactStatus:
+            state.add_contact(ts, _CONTACT_OUTCOME.get(event.status, CONTACT_FAILED))
+
+    def _duplicate(self, state: BorrowerState, event: Event) -> Decision:
+        tier = state.tier or "A"  # a state that has seen an event always has a tier
+        return Decision(
+            state.borrower_id, event.event_id, event.occurred_at, {}, state.score,
+            self.scorer.version, tier, tier, state.reasons, (), True, self.policy.version,
+        )  # fmt: skip

@@ -1,0 +1,99 @@
+"""Scorers: one narrow protocol for everything that turns features into a probability of going bad.
+
+Until the online models have matured labels, the :class:`Scorecard` from the policy is the prior:
+transparent points per feature, summed and passed through the logistic function.
+
+>>> from detectors.policy import load_policy
+>>> card = Scorecard.from_policy(load_policy())
+>>> round(card.score({}), 4)
+0.018
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+from detectors.policy import Policy
+
+__all__ = ["AnomalyScorer", "Scorecard", "Scorer"]
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Anything that gives the probability (0..1) that a borrower goes bad, and names its version.
+
+    >>> isinstance(Scorecard(-1.0, {}), Scorer)
+    True
+    """
+
+    version: str
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The probability of going bad given the features."""
+        ...
+
+
+@runtime_checkable
+class AnomalyScorer(Protocol):
+    """An anomaly detector in River's style: ``score_one`` gives 0 (usual) .. 1 (anomalous).
+
+    >>> class Never:
+    ...     def score_one(self, x): return 0.0
+    >>> isinstance(Never(), AnomalyScorer)
+    True
+    """
+
+    def score_one(self, features: Mapping[str, float]) -> float:
+        """How unusual these features are, 0..1."""
+        ...
+
+
+class Scorecard:
+    """Points per unit of each feature, plus an intercept, through the logistic function.
+
+    >>> card = Scorecard(intercept=-2.0, points={"dpd_current": 0.1}, version="v1")
+    >>> card.points_for({"dpd_current": 20.0})
+    {'dpd_current': 2.0}
+    >>> card.score({"dpd_current": 20.0})
+    0.5
+    """
+
+    def __init__(
+        self, intercept: float, points: Mapping[str, float], version: str = "scorecard"
+    ) -> None:
+        self.intercept = intercept
+        self.points = tuple(points.items())
+        self.version = version
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> Scorecard:
+        """The policy's scorecard, versioned after the policy.
+
+        >>> from detectors.policy import load_policy
+        >>> Scorecard.from_policy(load_policy()).version
+        'scorecard:default-2024.1'
+        """
+        version = f"scorecard:{policy.version}"
+        return cls(policy.scorecard_intercept, policy.scorecard_points, version)
+
+    def points_for(self, features: Mapping[str, float]) -> dict[str, float]:
+        """Each feature's contribution, for explaining a score.
+
+        >>> Scorecard(0.0, {"late_6m": 0.5}).points_for({"late_6m": 2.0})
+        {'late_6m': 1.0}
+        """
+        return {name: weight * features.get(name, 0.0) for name, weight in self.points}
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The probability of going bad, 0..1 (missing features count as 0).
+
+        >>> Scorecard(0.0, {}).score({})
+        0.5
+        """
+        z = self.intercept
+        for name, weight in self.points:
+            z += weight * features.get(name, 0.0)
+        # Clamp so exp() cannot overflow on absurd inputs; the probability is 0 or 1 there anyway.
+        return 1.0 / (1.0 + math.exp(-max(-700.0, min(700.0, z))))

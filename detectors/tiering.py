@@ -1,0 +1,121 @@
+"""From rules and score to a tier: the evidence now, then hysteresis against the current tier.
+
+Worsening is immediate. Improving needs probation: the evidence must stay below the current
+tier for ``probation.clean_cycles`` repayments or ``probation.days`` of event time, and then
+the tier moves down one step only, starting a new probation for the next step.
+
+>>> from detectors.policy import load_policy
+>>> from detectors.state import BorrowerState, DAY
+>>> tiering = Tiering(load_policy())
+>>> state = BorrowerState("b1"); state.now = 10 * DAY
+>>> tiering.settle(state, Evidence("D", ("S_DPD_30",)), cycle=True)
+('D', ('S_DPD_30',))
+>>> state.tier = "D"; state.now = 11 * DAY
+>>> tiering.settle(state, Evidence("A", ()), cycle=True)
+('D', ('P_PROBATION',))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from detectors.policy import Policy
+from detectors.rules.catalogue import CATALOGUE
+from detectors.state import DAY, BorrowerState
+
+__all__ = ["PROBATION", "PROBATION_PASSED", "Evidence", "Tiering", "score_reason"]
+
+PROBATION = "P_PROBATION"  # held above the evidence until probation ends
+PROBATION_PASSED = "P_PROBATION_PASSED"  # moved down one step after probation
+_RANK = {"A": 0, "B": 1, "C": 2, "D": 3}
+_TIERS = "ABCD"
+
+
+def score_reason(tier: str) -> str:
+    """The reason code for a score band.
+
+    >>> score_reason("C")
+    'SCORE_C'
+    """
+    return f"SCORE_{tier}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the rules and the score say now, before hysteresis.
+
+    >>> Evidence("B", ("W_LATE_1_29",)).tier
+    'B'
+    """
+
+    tier: str
+    reasons: tuple[str, ...]
+
+
+class Tiering:
+    """Policy-configured tiering: ``assess`` the evidence, then ``settle`` it against the state.
+
+    >>> from detectors.features import FEATURE_NAMES
+    >>> from detectors.policy import load_policy
+    >>> t = Tiering(load_policy())
+    >>> t.assess({**dict.fromkeys(FEATURE_NAMES, 0.0), "min_payment_streak": 3.0}, score=0.02)
+    Evidence(tier='B', reasons=('W_MIN_PAYMENT_STREAK',))
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        rules = [cls(**policy.rules[cls.key]) for cls in CATALOGUE if cls.key in policy.rules]
+        # Strong rules sorted most severe target tier first; ties keep catalogue order.
+        self.strong = sorted((r for r in rules if r.strong), key=lambda r: -_RANK[r.target_tier])
+        self.weak = [r for r in rules if not r.strong]
+        self.bands = sorted(policy.score_bands.items(), key=lambda kv: -_RANK[kv[0]])
+        self.weak_for_b = policy.weak_for_b
+        self.weak_for_c = policy.weak_for_c
+        self.probation_cycles = policy.probation_cycles
+        self.probation_seconds = policy.probation_days * DAY
+
+    def assess(self, features: Mapping[str, float], score: float) -> Evidence:
+        """The tier the evidence alone supports, with reasons most important first."""
+        reasons = [r.code for r in self.strong if r.fires(features)]
+        rank = _RANK[self._strong_tier(reasons)] if reasons else 0
+        for tier, floor in self.bands:
+            if score >= floor:
+                reasons.append(score_reason(tier))
+                rank = max(rank, _RANK[tier])
+                break
+        weak = [r.code for r in self.weak if r.fires(features)]
+        if weak:
+            reasons.extend(weak)
+            if len(weak) >= self.weak_for_c:
+                rank = max(rank, 2)
+            elif len(weak) >= self.weak_for_b:
+                rank = max(rank, 1)
+        return Evidence(_TIERS[rank], tuple(reasons))
+
+    def _strong_tier(self, codes: list[str]) -> str:
+        # self.strong is sorted by tier, so the first rule that fired has the highest tier.
+        first = codes[0]
+        return next(r.target_tier for r in self.strong if r.code == first)
+
+    def settle(
+        self, state: BorrowerState, evidence: Evidence, *, cycle: bool
+    ) -> tuple[str, tuple[str, ...]]:
+        """Apply hysteresis; updates the probation counters in ``state``, not its tier.
+
+        ``cycle`` says whether this event is a repayment (a billing cycle for probation).
+        """
+        current = state.tier
+        if current is None or _RANK[evidence.tier] >= _RANK[current]:
+            state.clean_cycles = 0
+            state.last_trigger = state.now
+            return evidence.tier, evidence.reasons
+        if cycle:
+            state.clean_cycles += 1
+        if (
+            state.clean_cycles >= self.probation_cycles
+            or state.now - state.last_trigger >= self.probation_seconds
+        ):
+            state.clean_cycles = 0
+            state.last_trigger = state.now  # the next step down needs its own probation
+            return _TIERS[_RANK[current] - 1], (PROBATION_PASSED, *evidence.reasons)
+        return current, (PROBATION, *evidence.reasons)

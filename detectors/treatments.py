@@ -1,0 +1,119 @@
+"""Treatment strategy: from the settled tier to the policy's actions, as suppressed alerts.
+
+The situation refines the tier where the design asks for it: C splits on the latest contact
+check (reachable, unreachable, or not yet known) and A is eligible for a limit increase or
+cross-sell only when usage is high and the 12-month record is clean.
+
+>>> situation("C", {"contact_known": 1.0, "last_contact_reachable": 0.0}, (), 0.7)
+'C_unreachable'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from detectors.decision import Alert, alert_id
+from detectors.policy import Policy
+from detectors.state import BorrowerState
+
+__all__ = ["Treatments", "situation"]
+
+_HOUR = 3600.0
+
+
+def situation(
+    tier: str, features: Mapping[str, float], reasons: tuple[str, ...], min_utilisation: float
+) -> str:
+    """The key of ``[treatments]`` in the policy that applies.
+
+    >>> situation("A", {"utilisation": 0.8, "late_12m": 0.0, "dpd_max_365d": 0.0}, (), 0.7)
+    'A_eligible'
+    """
+    if tier == "C":
+        if not features["contact_known"]:
+            return "C_unknown"
+        return "C_reachable" if features["last_contact_reachable"] else "C_unreachable"
+    if (
+        tier == "A"
+        and not reasons
+        and features["utilisation"] >= min_utilisation
+        and not features["late_12m"]
+        and not features["dpd_max_365d"]
+    ):
+        return "A_eligible"
+    return tier
+
+
+class Treatments:
+    """Turns a decision's tier into alerts, not repeating one inside its suppression window.
+
+    >>> from datetime import datetime, timezone
+    >>> from detectors.features import FEATURE_NAMES
+    >>> from detectors.policy import load_policy
+    >>> treat = Treatments(load_policy())
+    >>> state = BorrowerState("b1")
+    >>> at = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    >>> f = dict.fromkeys(FEATURE_NAMES, 0.0)
+    >>> [a.queue for a in treat.alerts(state, "e1", at, "D", ("S_DPD_30",), f)]
+    ['collections.immediate', 'credit.limit_review']
+    >>> treat.alerts(state, "e2", at, "D", ("S_DPD_30",), f)
+    ()
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.by_reasons = policy.suppression_by == "queue_and_reasons"
+        self.default_window = policy.suppression_hours * _HOUR
+        self.windows = {q: h * _HOUR for q, h in policy.suppression_hours_by_queue.items()}
+        self.longest = max([self.default_window, *self.windows.values()])
+
+    def alerts(
+        self,
+        state: BorrowerState,
+        event_id: str,
+        occurred_at: datetime,
+        tier: str,
+        reasons: tuple[str, ...],
+        features: Mapping[str, float],
+    ) -> tuple[Alert, ...]:
+        """Alerts for this decision; records what was sent in ``state.alerts_sent``."""
+        policy = self.policy
+        actions = policy.treatments[
+            situation(tier, features, reasons, policy.eligibility_min_utilisation)
+        ]
+        if not actions:
+            return ()
+        ts = occurred_at.timestamp()
+        sent = state.alerts_sent
+        out = []
+        for action in actions:
+            key = f"{action.queue}|{','.join(sorted(reasons))}" if self.by_reasons else action.queue
+            last = sent.get(key)
+            window = self.windows.get(action.queue, self.default_window)
+            # abs(): a late event inside the window of a later alert is a repeat too.
+            if last is not None and abs(ts - last) < window:
+                continue
+            sent[key] = ts if last is None else max(ts, last)
+            out.append(
+                Alert(
+                    alert_id(state.borrower_id, action.queue, event_id),
+                    state.borrower_id,
+                    action.queue,
+                    action.severity,
+                    tier,
+                    reasons,
+                    action.treatment,
+                    event_id,
+                    occurred_at,
+                )
+            )
+        self._forget_expired(state)
+        return tuple(out)
+
+    def _forget_expired(self, state: BorrowerState) -> None:
+        # Keys whose window has passed can never suppress again: drop them to bound the state.
+        cutoff = state.now - self.longest
+        expired = [k for k, ts in state.alerts_sent.items() if ts < cutoff]
+        for key in expired:
+            del state.alerts_sent[key]
