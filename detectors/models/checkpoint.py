@@ -1,0 +1,103 @@
+"""Model checkpoints: a readable JSON header and the pickled hub, as one byte string.
+
+The header (format version, River version, champion, and per model its version, trained
+count, features and rolling metrics) can be read without unpickling, which is how an
+incompatible checkpoint is refused before any of it is loaded. Checkpoints are written and
+read only by loanwatch itself (its snapshot topic and table): pickle is not for untrusted
+bytes.
+
+>>> from detectors.models.hub import ModelHub
+>>> from detectors.scoring import Scorecard
+>>> hub = ModelHub.default(("x",), Scorecard(0.0, {}, version="card"))
+>>> _ = hub.learn_vector((1.0,), 1)
+>>> data = dump(hub)
+>>> read_header(data)["models"][0]["trained"]
+1
+>>> restored = load(data)
+>>> restored.arena.champion.predict((1.0,)) == hub.arena.champion.predict((1.0,))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from importlib.metadata import version
+from typing import Any
+
+from detectors.models.hub import ModelHub
+
+MAGIC = b"LOANWATCH-MODEL\n"
+RIVER_VERSION = version("river")
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that this release cannot or must not load."""
+
+
+def dump(hub: ModelHub) -> bytes:
+    """Serialise ``hub`` with its metadata."""
+    figures = hub.arena.figures()
+    header = {
+        "format": FORMAT_VERSION,
+        "river": RIVER_VERSION,
+        "champion": hub.arena.champion.name,
+        "version": hub.version,
+        "matured_outcomes": hub.arena.outcomes,
+        "models": [
+            {
+                "name": model.name,
+                "version": model.version,
+                "trained": model.trained,
+                "features": list(model.feature_names),
+                "metrics": figures[model.name],
+            }
+            for model in hub.arena.models
+        ],
+    }
+    return MAGIC + json.dumps(header).encode() + b"\n" + pickle.dumps(hub, protocol=5)
+
+
+def read_header(data: bytes) -> dict[str, Any]:
+    """The checkpoint's metadata, without loading any model."""
+    if not data.startswith(MAGIC):
+        raise CheckpointError("not a loanwatch model checkpoint (bad magic bytes)")
+    line_end = data.find(b"\n", len(MAGIC))
+    try:
+        header: dict[str, Any] = json.loads(data[len(MAGIC) : line_end])
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"checkpoint header is not valid JSON: {error}") from error
+    return header
+
+
+def load(data: bytes, expected_features: tuple[str, ...] | None = None) -> ModelHub:
+    """Restore a hub; refuse a checkpoint from another format, River release or feature set.
+
+    >>> try:
+    ...     load(MAGIC + b'{"format": 99, "river": "0"}\\n')
+    ... except CheckpointError as error:
+    ...     print(error)
+    checkpoint format 99 is not supported by this release (it reads format 1)
+    """
+    header = read_header(data)
+    if header.get("format") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint format {header.get('format')} is not supported by this release "
+            f"(it reads format {FORMAT_VERSION})"
+        )
+    if header.get("river") != RIVER_VERSION:
+        raise CheckpointError(
+            f"checkpoint was written with River {header.get('river')}, this process runs "
+            f"River {RIVER_VERSION}; retrain or restore with the matching release"
+        )
+    features = tuple(header["models"][0]["features"]) if header.get("models") else ()
+    if expected_features is not None and features != expected_features:
+        raise CheckpointError(
+            f"checkpoint features {list(features)} differ from this engine's "
+            f"{list(expected_features)}"
+        )
+    hub = pickle.loads(data[data.find(b"\n", len(MAGIC)) + 1 :])
+    if not isinstance(hub, ModelHub):
+        raise CheckpointError(f"checkpoint holds a {type(hub).__name__}, not a ModelHub")
+    return hub

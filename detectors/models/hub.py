@@ -1,0 +1,139 @@
+"""The model hub: the scorer the engine calls, and the learner matured outcomes feed.
+
+Until enough outcomes have matured, the policy scorecard is the score; then the champion's
+probability is blended in, with a weight that rises linearly from 0 at ``Blend.start``
+matured outcomes to 1 at ``Blend.full``. The weight is part of every score's version.
+
+>>> from detectors.scoring import Scorecard
+>>> hub = ModelHub.default(("dpd",), prior=Scorecard(-1.0, {"dpd": 0.05}, version="card"),
+...                        blend=Blend(start=2, full=4))
+>>> hub.version
+'card'
+>>> for i in range(4):
+...     _ = hub.learn_vector((60.0 * (i % 2),), i % 2)
+>>> hub.blend_weight, hub.version
+(1.0, 'logistic@4')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from detectors.models.arena import Arena, Promotion, PromotionRule
+from detectors.models.drift import DriftWatch
+from detectors.models.online import OnlineModel
+from detectors.models.outcomes import Outcome
+from detectors.models.rolling import log_loss
+from detectors.scoring import Scorer
+
+
+@dataclass(frozen=True, slots=True)
+class Blend:
+    """How far the model's score replaces the scorecard, by matured outcomes.
+
+    >>> [Blend(start=100, full=300).weight(n) for n in (0, 100, 200, 300, 900)]
+    [0.0, 0.0, 0.5, 1.0, 1.0]
+    """
+
+    start: int = 500
+    full: int = 5000
+
+    def weight(self, outcomes: int) -> float:
+        if outcomes <= self.start:
+            return 0.0
+        return min(1.0, (outcomes - self.start) / max(1, self.full - self.start))
+
+
+class ModelHub:
+    """A prior scorecard, an arena of online models, drift watch, and the blend."""
+
+    def __init__(
+        self, arena: Arena, prior: Scorer, blend: Blend, drift: DriftWatch | None = None
+    ) -> None:
+        self.arena = arena
+        self.prior = prior
+        self.blend = blend
+        self.drift = drift or DriftWatch()
+        self.feature_names = arena.champion.feature_names
+
+    @classmethod
+    def default(
+        cls,
+        feature_names: Sequence[str],
+        prior: Scorer,
+        *,
+        blend: Blend | None = None,
+        promotion: PromotionRule | None = None,
+        seed: int = 0,
+    ) -> ModelHub:
+        """Logistic regression as champion, an adaptive Hoeffding tree in shadow.
+
+        >>> from detectors.scoring import Scorecard
+        >>> ModelHub.default(("x",), Scorecard(0.0, {})).arena.champion.name
+        'logistic'
+        """
+        models = [
+            OnlineModel.logistic(feature_names),
+            OnlineModel.hoeffding_tree(feature_names, seed=seed),
+        ]
+        return cls(Arena(models, promotion or PromotionRule()), prior, blend or Blend())
+
+    @property
+    def blend_weight(self) -> float:
+        return self.blend.weight(self.arena.outcomes)
+
+    @property
+    def version(self) -> str:
+        """The prior's version until the blend starts, the champion's once it is complete,
+        and both with the weight in between."""
+        weight = self.blend_weight
+        if weight == 0.0:
+            return self.prior.version
+        if weight == 1.0:
+            return self.arena.champion.version
+        return f"{self.arena.champion.version}+{self.prior.version}@{weight:.2f}"
+
+    def vector(self, features: Mapping[str, float]) -> tuple[float, ...]:
+        """The model's ordered input for these features (absent ones are 0).
+
+        >>> from detectors.scoring import Scorecard
+        >>> ModelHub.default(("a", "b"), Scorecard(0.0, {})).vector({"b": 2.0})
+        (0.0, 2.0)
+        """
+        return tuple(float(features.get(name, 0.0)) for name in self.feature_names)
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The blended probability of going bad; also fed to the PSI drift watch."""
+        weight = self.blend_weight
+        value = self.prior.score(features)
+        if weight > 0.0:
+            model = self.arena.champion.predict(self.vector(features))
+            value = weight * model + (1.0 - weight) * value
+        self.drift.observe_score(value)
+        return value
+
+    def learn(self, outcome: Outcome) -> Promotion | None:
+        """Learn one matured outcome in every model; return a promotion if one happened."""
+        return self.learn_vector(outcome.features, outcome.label)
+
+    def learn_vector(self, values: Sequence[float], label: int) -> Promotion | None:
+        """Learn one labelled vector (the evaluation's delayed final labels come this way)."""
+        champion_score, promotion = self.arena.learn(values, label)
+        self.drift.observe_loss(log_loss([champion_score], [label]))
+        return promotion
+
+    def figures(self) -> dict[str, Any]:
+        """Everything an operator needs to judge the models, as plain numbers."""
+        return {
+            "version": self.version,
+            "champion": self.arena.champion.name,
+            "blend_weight": self.blend_weight,
+            "matured_outcomes": self.arena.outcomes,
+            "models": self.arena.figures(),
+            "drift": self.drift.figures(),
+            "promotions": [p.to_dict() for p in self.arena.promotions],
+        }
+
+

@@ -1,0 +1,111 @@
+"""Delayed outcomes: a scored snapshot waits until event time tells whether it went bad.
+
+A snapshot is *bad* when the borrower reaches the bad definition (``bad_dpd`` days past due)
+within ``horizon_days`` of the snapshot, and *good* once the horizon has passed clean. Either
+way it leaves the pending list exactly once, and only then may a model learn from it.
+
+>>> from datetime import datetime, timedelta, timezone
+>>> t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+>>> rule = OutcomeRule(bad_dpd=30, horizon_days=90, max_pending=4)
+>>> pending, matured = rule.advance((), t0, days_past_due=0, snapshot=(1.0, 2.0))
+>>> matured, len(pending)
+((), 1)
+>>> pending, matured = rule.advance(pending, t0 + timedelta(days=40), days_past_due=35)
+>>> [(o.label, o.features) for o in matured], pending
+([(1, (1.0, 2.0))], ())
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The model inputs of one scoring moment, waiting for their outcome.
+
+    >>> Snapshot(taken_at=0.0, features=(0.5,)).features
+    (0.5,)
+    """
+
+    taken_at: float  # POSIX seconds of event time; compact in state bytes
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A matured snapshot: its features and whether it went bad (1) or not (0).
+
+    >>> Outcome(Snapshot(0.0, (1.0,)), label=0, matured_at=7776000.0).features
+    (1.0,)
+    """
+
+    snapshot: Snapshot
+    label: int
+    matured_at: float
+
+    @property
+    def features(self) -> tuple[float, ...]:
+        return self.snapshot.features
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRule:
+    """The bad definition and horizon, and how many snapshots a borrower may hold.
+
+    ``max_pending`` bounds memory: when full, the oldest snapshot is dropped unlabelled
+    (counted by the caller through :meth:`advance`'s result length), never mislabelled.
+
+    >>> OutcomeRule(bad_dpd=30, horizon_days=90, max_pending=6).horizon
+    datetime.timedelta(days=90)
+    """
+
+    bad_dpd: int = 30
+    horizon_days: int = 90
+    max_pending: int = 6
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.horizon_days)
+
+    def advance(
+        self,
+        pending: tuple[Snapshot, ...],
+        now: datetime,
+        days_past_due: int,
+        snapshot: tuple[float, ...] | None = None,
+    ) -> tuple[tuple[Snapshot, ...], tuple[Outcome, ...]]:
+        """Mature what ``now`` decides, then add ``snapshot`` (taken at ``now``) if given.
+
+        An event older than a snapshot (a late arrival) cannot mature it: outcomes only
+        look forward from the moment the score was made.
+
+        >>> from datetime import datetime, timezone
+        >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        >>> rule = OutcomeRule(max_pending=2)
+        >>> pending, _ = rule.advance((), t, 0, (1.0,))
+        >>> pending, matured = rule.advance(pending, t + rule.horizon, 0)
+        >>> [o.label for o in matured]
+        [0]
+        """
+        stamp = now.timestamp()
+        horizon_s = self.horizon.total_seconds()
+        bad = days_past_due >= self.bad_dpd
+        kept: list[Snapshot] = []
+        matured: list[Outcome] = []
+        for item in pending:
+            age = stamp - item.taken_at
+            if age <= 0:
+                kept.append(item)
+            elif bad and age <= horizon_s:
+                matured.append(Outcome(item, 1, stamp))
+            elif age >= horizon_s:
+                matured.append(Outcome(item, 0, item.taken_at + horizon_s))
+            else:
+                kept.append(item)
+        if snapshot is not None:
+            kept.append(Snapshot(stamp, snapshot))
+            kept.sort(key=lambda s: s.taken_at)
+            del kept[: max(0, len(kept) - self.max_pending)]
+        return tuple(kept), tuple(matured)
