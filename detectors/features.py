@@ -19,6 +19,7 @@ from detectors.events import Repayment
 from detectors.state import CONTACT_INVALID, CONTACT_REACHED, DAY, BorrowerState
 
 __all__ = [
+    "BORROWING_FEATURES",
     "FEATURE_NAMES",
     "MIN_PAYMENT",
     "PARTIAL_PAYMENT",
@@ -33,19 +34,23 @@ MIN_PAYMENT, PARTIAL_PAYMENT, THIRD_PARTY = 1, 2, 4
 # Lender types whose loans are small and short: delinquency there is the most telling signal.
 SMALL_LOAN_TYPES = frozenset({"microloan", "p2p", "bnpl"})
 
+BORROWING_FEATURES = (
+    "new_loans_30d", "new_loans_90d", "new_loan_amount_30d", "new_loan_amount_90d",
+    "distinct_lenders_30d", "distinct_lenders_90d", "lender_types_90d", "small_loans_90d",
+    "inquiries_30d", "inquiries_90d", "new_debt_to_limit_30d",
+    "overdue_elsewhere_days", "overdue_elsewhere_small_days",
+)  # fmt: skip
 FEATURE_NAMES = (
     "dpd_current", "dpd_max_90d", "dpd_max_180d", "dpd_max_365d",
     "late_3m", "late_6m", "late_12m",
     "min_payment_streak", "payment_ratio", "payment_ratio_180d", "utilisation",
     "partial_payments_90d", "third_party_payments_90d",
-    "new_loans_30d", "new_loans_90d", "new_loan_amount_30d", "new_loan_amount_90d",
-    "distinct_lenders_30d", "distinct_lenders_90d", "lender_types_90d", "small_loans_90d",
-    "inquiries_30d", "inquiries_90d", "new_debt_to_limit_30d",
-    "overdue_elsewhere_days", "overdue_elsewhere_small_days",
+    *BORROWING_FEATURES,
     "failed_contacts", "days_failing", "days_since_contact", "number_invalid",
     "contact_known", "last_contact_reachable",
     "anomaly_score",
 )  # fmt: skip
+_NO_BORROWINGS = dict.fromkeys(BORROWING_FEATURES, 0.0)
 
 
 def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
@@ -138,6 +143,8 @@ def _repayment_features(state: BorrowerState, now: float) -> tuple[dict[str, flo
 
 
 def _borrowing_features(state: BorrowerState, now: float, limit: float) -> dict[str, float]:
+    if not state.borrowings:  # most borrowers, most of the time: skip the loop
+        return _NO_BORROWINGS
     d30 = now - 30 * DAY
     loans30 = loans90 = inquiries30 = inquiries90 = small = overdue = overdue_small = 0
     amount30 = amount90 = 0.0

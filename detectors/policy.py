@@ -42,7 +42,7 @@ __all__ = [
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 # The situations the treatment strategy tells apart (see detectors.treatments).
 SITUATIONS = ("A", "A_eligible", "B", "C_reachable", "C_unreachable", "C_unknown", "D")
-SUPPRESSION_KEYS = ("queue", "queue_and_reasons")
+SUPPRESSION_KEYS = ("treatment", "treatment_and_reasons")
 
 
 @dataclass(frozen=True, slots=True)

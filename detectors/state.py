@@ -112,9 +112,13 @@ class BorrowerState:
         if ts <= self.now:
             return
         self.now = ts
-        _prune(self.repayments, ts - REPAYMENT_HORIZON)
-        _prune(self.borrowings, ts - BORROWING_HORIZON)
-        _prune(self.contacts, ts - CONTACT_HORIZON)
+        # Checking the oldest row first keeps the common case (nothing expired) cheap.
+        if self.repayments and self.repayments[0][0] < ts - REPAYMENT_HORIZON:
+            _prune(self.repayments, ts - REPAYMENT_HORIZON)
+        if self.borrowings and self.borrowings[0][0] < ts - BORROWING_HORIZON:
+            _prune(self.borrowings, ts - BORROWING_HORIZON)
+        if self.contacts and self.contacts[0][0] < ts - CONTACT_HORIZON:
+            _prune(self.contacts, ts - CONTACT_HORIZON)
         if self.loans:
             stale = [k for k, v in self.loans.items() if v[0] < ts - REPAYMENT_HORIZON]
             for loan_id in stale:

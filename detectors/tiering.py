@@ -66,8 +66,10 @@ class Tiering:
     def __init__(self, policy: Policy) -> None:
         rules = [cls(**policy.rules[cls.key]) for cls in CATALOGUE if cls.key in policy.rules]
         # Strong rules sorted most severe target tier first; ties keep catalogue order.
-        self.strong = sorted((r for r in rules if r.strong), key=lambda r: -_RANK[r.target_tier])
-        self.weak = [r for r in rules if not r.strong]
+        strong = sorted((r for r in rules if r.strong), key=lambda r: -_RANK[r.target_tier])
+        # (code, bound check, tier rank): bound once here, as assess() runs on every event.
+        self.strong = [(r.code, r.fires, _RANK[r.target_tier]) for r in strong]
+        self.weak = [(r.code, r.fires) for r in rules if not r.strong]
         self.bands = sorted(policy.score_bands.items(), key=lambda kv: -_RANK[kv[0]])
         self.weak_for_b = policy.weak_for_b
         self.weak_for_c = policy.weak_for_c
@@ -76,14 +78,18 @@ class Tiering:
 
     def assess(self, features: Mapping[str, float], score: float) -> Evidence:
         """The tier the evidence alone supports, with reasons most important first."""
-        reasons = [r.code for r in self.strong if r.fires(features)]
-        rank = _RANK[self._strong_tier(reasons)] if reasons else 0
+        reasons = []
+        rank = 0
+        for code, fires, tier_rank in self.strong:
+            if fires(features):
+                reasons.append(code)
+                rank = max(rank, tier_rank)
         for tier, floor in self.bands:
             if score >= floor:
                 reasons.append(score_reason(tier))
                 rank = max(rank, _RANK[tier])
                 break
-        weak = [r.code for r in self.weak if r.fires(features)]
+        weak = [code for code, fires in self.weak if fires(features)]
         if weak:
             reasons.extend(weak)
             if len(weak) >= self.weak_for_c:
@@ -91,11 +97,6 @@ class Tiering:
             elif len(weak) >= self.weak_for_b:
                 rank = max(rank, 1)
         return Evidence(_TIERS[rank], tuple(reasons))
-
-    def _strong_tier(self, codes: list[str]) -> str:
-        # self.strong is sorted by tier, so the first rule that fired has the highest tier.
-        first = codes[0]
-        return next(r.target_tier for r in self.strong if r.code == first)
 
     def settle(
         self, state: BorrowerState, evidence: Evidence, *, cycle: bool

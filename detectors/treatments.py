@@ -63,7 +63,7 @@ class Treatments:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.by_reasons = policy.suppression_by == "queue_and_reasons"
+        self.by_reasons = policy.suppression_by == "treatment_and_reasons"
         self.default_window = policy.suppression_hours * _HOUR
         self.windows = {q: h * _HOUR for q, h in policy.suppression_hours_by_queue.items()}
         self.longest = max([self.default_window, *self.windows.values()])
@@ -88,7 +88,9 @@ class Treatments:
         sent = state.alerts_sent
         out = []
         for action in actions:
-            key = f"{action.queue}|{','.join(sorted(reasons))}" if self.by_reasons else action.queue
+            key = f"{action.queue}|{action.treatment}"
+            if self.by_reasons:
+                key += "|" + ",".join(sorted(reasons))
             last = sent.get(key)
             window = self.windows.get(action.queue, self.default_window)
             # abs(): a late event inside the window of a later alert is a repeat too.
