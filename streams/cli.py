@@ -8,6 +8,8 @@ True
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -46,6 +48,51 @@ def worker(ctx: typer.Context) -> None:
 
     sys.argv = ["loanwatch", "worker", *ctx.args]
     app.main()
+
+
+@cli.command()
+def replay(
+    events: Annotated[Path, typer.Argument(help="JSONL file, one event a line.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy TOML (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Replay EVENTS in process through the detectors core into --out (no Kafka, no database)."""
+    from detectors.policy import PolicyError, load_policy
+    from streams.replay import ReplayError, replay_file
+
+    try:
+        summary = replay_file(events, out, load_policy(policy))
+    except (PolicyError, ReplayError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(
+        f"{summary['events']} events, {summary['rejected']} rejected, "
+        f"{summary['borrowers']} borrowers, tiers {summary['tier_counts']}; outputs in {out}"
+    )
+
+
+bench = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is_help=True)
+cli.add_typer(bench, name="bench")
+
+
+@bench.command("core")
+def bench_core_command(
+    events: Annotated[int, typer.Option("--events", min=1, help="Events to generate.")] = 1_000_000,
+    seed: Annotated[int, typer.Option("--seed", help="Simulation seed.")] = 42,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the result as JSON.")] = None,
+) -> None:
+    """Time in-process replay of simulated events through the detectors core."""
+    import json
+
+    from streams.bench import bench_core
+
+    result = bench_core(events, seed)
+    typer.echo(f"{result['events']} events in {result['seconds']} s: "
+               f"{result['events_per_second']:,.0f} events/s")  # fmt: skip
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:
