@@ -78,6 +78,8 @@ class Treatments:
         features: Mapping[str, float],
     ) -> tuple[Alert, ...]:
         """Alerts for this decision; records what was sent in ``state.alerts_sent``."""
+        if state.alerts_sent:
+            self._forget_expired(state)
         policy = self.policy
         actions = policy.treatments[
             situation(tier, features, reasons, policy.eligibility_min_utilisation)
@@ -110,7 +112,6 @@ class Treatments:
                     occurred_at,
                 )
             )
-        self._forget_expired(state)
         return tuple(out)
 
     def _forget_expired(self, state: BorrowerState) -> None:

@@ -1,0 +1,81 @@
+"""Borrower state: bytes round trip, format dispatch, bounded memory, late events by time."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.features import compute_features
+from detectors.state import (
+    CONTACT_HISTORY,
+    DAY,
+    BorrowerState,
+    StateFormatError,
+)
+from tests.unit.detectors.scenario import Timeline, run
+
+
+def _busy_state() -> BorrowerState:
+    t = Timeline()
+    events = [t.repayment(0, paid=10.0), t.borrowing(3, "m1"), t.contact(4, "no_answer"),
+              t.repayment(30, paid=0.0, dpd=31), t.contact(35, "number_invalid")]  # fmt: skip
+    state, _ = run(events)
+    assert state is not None
+    return state
+
+
+def test_round_trip_through_bytes() -> None:
+    state = _busy_state()
+    data = state.to_bytes()
+    assert data[0] == 1
+    assert BorrowerState.from_bytes(data) == state
+    assert BorrowerState.from_bytes(data).to_bytes() == data
+
+
+def test_unknown_or_corrupt_formats_are_refused() -> None:
+    with pytest.raises(StateFormatError, match="format 2"):
+        BorrowerState.from_bytes(b"\x02[]")
+    with pytest.raises(StateFormatError, match="corrupt"):
+        BorrowerState.from_bytes(b"\x01[1, 2]")
+    with pytest.raises(StateFormatError, match="empty"):
+        BorrowerState.from_bytes(b"")
+
+
+def test_version_1_bytes_written_today_stay_readable() -> None:
+    # A fixed v1 payload: a later release must keep reading it (add a decoder, keep this one).
+    v1 = (b'\x01["b9",86400.0,0.0,["e1"],[[86400.0,3,5.0,10.0,2]],{"L1":[86400.0,3,0.0,0.0]},'
+          b'[],[],null,"B",["W_LATE_1_29"],0.05,0,86400.0,{}]')  # fmt: skip
+    state = BorrowerState.from_bytes(v1)
+    assert state.tier == "B" and state.repayments == [(86400.0, 3, 5.0, 10.0, 2)]
+    assert state.to_bytes() == v1
+
+
+def test_dedup_memory_is_bounded() -> None:
+    state = BorrowerState("b1")
+    for n in range(500):
+        state.remember(f"e{n}", dedup_limit=128)
+    assert len(state.seen) == 128 and "e499" in state.seen and "e0" not in state.seen
+
+
+def test_histories_are_pruned_to_their_windows() -> None:
+    t = Timeline()
+    events = [t.repayment(30 * m) for m in range(30)]
+    events += [t.contact(900 + n * 0.01, "no_answer") for n in range(CONTACT_HISTORY + 20)]
+    events += [t.borrowing(400, "old")]  # arrives late and outside its 90-day window
+    state, _ = run(events)
+    assert state is not None
+    assert len(state.repayments) <= 13
+    assert len(state.contacts) == CONTACT_HISTORY
+    assert state.borrowings == []
+
+
+def test_a_late_event_is_placed_by_event_time() -> None:
+    t = Timeline()
+    on_time = [t.repayment(0), t.repayment(60, paid=10.0)]
+    late = t.repayment(30, paid=10.0)  # arrives last, happened in the middle
+    state, decisions = run([*on_time, late])
+    assert state is not None
+    assert [row[0] for row in state.repayments] == sorted(row[0] for row in state.repayments)
+    assert state.now == 60 * DAY + t.at(0).timestamp()
+    features = compute_features(state)
+    assert features["min_payment_streak"] == 2.0  # the two latest by event time
+    assert decisions[-1].features["payment_ratio"] == 0.1  # latest by time, not by arrival
