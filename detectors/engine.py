@@ -62,8 +62,9 @@ class Monitor:
         policy = self.policy
         if not state.remember(event.event_id, policy.dedup_ids):
             return state, self._duplicate(state, event)
-        state.advance(event.occurred_at.timestamp())
-        self._record(state, event)
+        ts = event.occurred_at.timestamp()
+        state.advance(ts)
+        self._record(state, event, ts)
         features = compute_features(state)
         if self.anomaly is not None:
             features["anomaly_score"] = min(1.0, max(0.0, self.anomaly.score_one(features)))
@@ -80,8 +81,7 @@ class Monitor:
             self.scorer.version, tier, previous, reasons, alerts, False, policy.version,
         )  # fmt: skip
 
-    def _record(self, state: BorrowerState, event: Event) -> None:
-        ts = event.occurred_at.timestamp()
+    def _record(self, state: BorrowerState, event: Event, ts: float) -> None:
         if type(event) is Repayment:
             flags = repayment_flags(event, self.policy.min_payment_tolerance)
             row = (ts, event.days_past_due, event.amount_paid, event.amount_due, flags)

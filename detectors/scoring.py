@@ -28,7 +28,11 @@ class Scorer(Protocol):
     True
     """
 
-    version: str
+    # A read-only property, so both plain attributes and computed versions satisfy it.
+    @property
+    def version(self) -> str:
+        """Names the model (or scorecard) that produced a score; recorded in decisions."""
+        ...
 
     def score(self, features: Mapping[str, float]) -> float:
         """The probability of going bad given the features."""

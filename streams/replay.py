@@ -136,10 +136,10 @@ def replay_file(
         source.close()
         raise ReplayError(f"cannot write to {out_dir}: {error.strerror or error}") from None
     show = sys.stderr.isatty() if progress is None else progress
-    # Millions of small long-lived state objects and no reference cycles: the default
-    # collector would rescan them over and over for nothing. Restored afterwards.
-    thresholds = gc.get_threshold()
-    gc.set_threshold(200_000, 50, 1000)
+    # Many small long-lived state objects and no reference cycles: the cyclic collector
+    # would rescan them over and over for nothing (about 10% of the run). Restored afterwards.
+    collecting = gc.isenabled()
+    gc.disable()
     bar = tqdm(total=size, unit="B", unit_scale=True, desc="replay", disable=not show)
     replay = Replay(Monitor(policy), *outputs)
     try:
@@ -154,7 +154,8 @@ def replay_file(
     except OSError as error:
         raise ReplayError(f"cannot read {events}: {error.strerror or error}") from None
     finally:
-        gc.set_threshold(*thresholds)
+        if collecting:
+            gc.enable()
         bar.close()
         source.close()
         for output in outputs:
