@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pytest
 
 from detectors.engine import Monitor
+from detectors.events import Event
 from detectors.policy import load_policy
 from tests.unit.detectors.scenario import Timeline, run
 
@@ -67,7 +68,7 @@ def test_a_custom_scorer_sets_score_band_and_model_version() -> None:
 
 def test_features_from_a_history() -> None:
     t = Timeline()
-    events = [
+    events: list[Event] = [
         t.repayment(0, paid=5.0, dpd=3, third_party=True),  # partial, late, third party
         t.borrowing(10, "x", "bank", amount=2000.0),
         t.borrowing(12, "y", "bnpl", amount=None, inquiry=True, overdue=4),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from detectors.events import Event
 from detectors.tiering import PROBATION, PROBATION_PASSED
 from tests.unit.detectors.scenario import Timeline, run
 
 
 def test_minimum_payer_who_stacks_microloans_then_falls_35_days_behind_ends_in_d() -> None:
     t = Timeline()
-    events = [
+    events: list[Event] = [
         t.repayment(0, paid=10.0),  # 0: minimum only, 1st
         t.repayment(30, paid=10.0),  # 1: 2nd
         t.repayment(60, paid=10.0),  # 2: 3rd in a row
@@ -41,7 +42,7 @@ def test_minimum_payer_who_stacks_microloans_then_falls_35_days_behind_ends_in_d
 
 def test_clean_payer_stays_a_with_no_alerts() -> None:
     t = Timeline()
-    events = []
+    events: list[Event] = []
     for month in range(12):
         events.append(t.repayment(30 * month))
         if month % 3 == 0:
@@ -55,7 +56,7 @@ def test_clean_payer_stays_a_with_no_alerts() -> None:
 
 def test_lost_contact_does_not_return_to_a_the_day_after_one_successful_call() -> None:
     t = Timeline()
-    events = [
+    events: list[Event] = [
         t.repayment(0),  # 0: A
         t.contact(10, "no_answer"),  # 1: one failed check: weak
         t.contact(13, "powered_off"),  # 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from detectors.events import Event
 from detectors.features import compute_features
 from detectors.state import (
     CONTACT_HISTORY,
@@ -16,8 +17,10 @@ from tests.unit.detectors.scenario import Timeline, run
 
 def _busy_state() -> BorrowerState:
     t = Timeline()
-    events = [t.repayment(0, paid=10.0), t.borrowing(3, "m1"), t.contact(4, "no_answer"),
-              t.repayment(30, paid=0.0, dpd=31), t.contact(35, "number_invalid")]  # fmt: skip
+    events: list[Event] = [
+        t.repayment(0, paid=10.0), t.borrowing(3, "m1"), t.contact(4, "no_answer"),
+        t.repayment(30, paid=0.0, dpd=31), t.contact(35, "number_invalid"),
+    ]  # fmt: skip
     state, _ = run(events)
     assert state is not None
     return state
@@ -58,7 +61,7 @@ def test_dedup_memory_is_bounded() -> None:
 
 def test_histories_are_pruned_to_their_windows() -> None:
     t = Timeline()
-    events = [t.repayment(30 * m) for m in range(30)]
+    events: list[Event] = [t.repayment(30 * m) for m in range(30)]
     events += [t.contact(900 + n * 0.01, "no_answer") for n in range(CONTACT_HISTORY + 20)]
     events += [t.borrowing(400, "old")]  # arrives late and outside its 90-day window
     state, _ = run(events)

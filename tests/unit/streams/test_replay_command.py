@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from detectors.events import event_to_dict
+from detectors.events import Event, event_to_dict
 from streams.cli import cli
 from tests.unit.detectors.scenario import Timeline
 
@@ -19,7 +19,9 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 def _events() -> list[str]:
     t, u = Timeline("b1"), Timeline("b2")
-    events = [t.repayment(0), u.repayment(0), t.repayment(30, paid=0.0, dpd=35), u.contact(5)]
+    events: list[Event] = [
+        t.repayment(0), u.repayment(0), t.repayment(30, paid=0.0, dpd=35), u.contact(5)
+    ]  # fmt: skip
     return [json.dumps(event_to_dict(e)) for e in events]
 
 
