@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from detectors.models.outcomes import Outcome
+
 __all__ = ["Alert", "Decision", "TierChange", "alert_id"]
 
 
@@ -120,6 +122,7 @@ class Decision:
     alerts: tuple[Alert, ...]
     duplicate: bool
     policy_version: str
+    outcomes: tuple[Outcome, ...] = ()  # earlier snapshots whose outcome this event decided
 
     @property
     def tier_change(self) -> TierChange | None:

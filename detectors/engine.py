@@ -21,6 +21,8 @@ from __future__ import annotations
 from detectors.decision import Decision
 from detectors.events import ContactStatus, Event, NewBorrowing, Repayment
 from detectors.features import compute_features, repayment_flags
+from detectors.models.inputs import InputEncoder
+from detectors.models.outcomes import Outcome
 from detectors.policy import Policy
 from detectors.scoring import AnomalyScorer, Scorecard, Scorer
 from detectors.state import CONTACT_FAILED, CONTACT_INVALID, CONTACT_REACHED, BorrowerState
@@ -36,6 +38,9 @@ class Monitor:
     """Features, score, tier with hysteresis, and alerts for each event of one borrower.
 
     ``anomaly`` optionally supplies the ``anomaly_score`` feature (River-style ``score_one``).
+    With an ``encoder``, every repayment cycle leaves a snapshot of the model inputs in the
+    state, and decisions carry the snapshots whose outcome matured (``Decision.outcomes``)
+    for the learner; without one, nothing is kept for learning.
 
     >>> from detectors.policy import load_policy
     >>> Monitor(load_policy()).scorer.version
@@ -43,9 +48,14 @@ class Monitor:
     """
 
     def __init__(
-        self, policy: Policy, scorer: Scorer | None = None, anomaly: AnomalyScorer | None = None
+        self,
+        policy: Policy,
+        scorer: Scorer | None = None,
+        anomaly: AnomalyScorer | None = None,
+        encoder: InputEncoder | None = None,
     ) -> None:
         self.policy = policy
+        self.encoder = encoder
         self.scorer = scorer if scorer is not None else Scorecard.from_policy(policy)
         self.anomaly = anomaly
         self.tiering = Tiering(policy)
@@ -76,9 +86,16 @@ class Monitor:
         alerts = self.treatments.alerts(
             state, event.event_id, event.occurred_at, tier, reasons, features
         )
+        outcomes: tuple[Outcome, ...] = ()
+        if self.encoder is not None:
+            snapshot = self.encoder.encode(features) if type(event) is Repayment else None
+            state.pending, outcomes = policy.models.outcomes.advance(
+                state.pending, event.occurred_at, int(features["dpd_current"]), snapshot
+            )
         return state, Decision(
             state.borrower_id, event.event_id, event.occurred_at, features, score,
             self.scorer.version, tier, previous, reasons, alerts, False, policy.version,
+            outcomes,
         )  # fmt: skip
 
     def _record(self, state: BorrowerState, event: Event, ts: float) -> None:

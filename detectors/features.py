@@ -34,6 +34,12 @@ MIN_PAYMENT, PARTIAL_PAYMENT, THIRD_PARTY = 1, 2, 4
 # Lender types whose loans are small and short: delinquency there is the most telling signal.
 SMALL_LOAN_TYPES = frozenset({"microloan", "p2p", "bnpl"})
 
+# The last three repayment cycles, newest first: how late, paid in full, nothing due.
+RECENT_CYCLES = 3
+RECENT_CYCLE_FEATURES = tuple(
+    f"{name}_last_{n}" for n in range(1, RECENT_CYCLES + 1)
+    for name in ("dpd", "paid_full", "no_due")
+)  # fmt: skip
 BORROWING_FEATURES = (
     "new_loans_30d", "new_loans_90d", "new_loan_amount_30d", "new_loan_amount_90d",
     "distinct_lenders_30d", "distinct_lenders_90d", "lender_types_90d", "small_loans_90d",
@@ -45,6 +51,7 @@ FEATURE_NAMES = (
     "late_3m", "late_6m", "late_12m",
     "min_payment_streak", "payment_ratio", "payment_ratio_180d", "utilisation",
     "partial_payments_90d", "third_party_payments_90d",
+    "credit_limit", "paid_to_limit_180d", *RECENT_CYCLE_FEATURES,
     *BORROWING_FEATURES,
     "failed_contacts", "days_failing", "days_since_contact", "number_invalid",
     "contact_known", "last_contact_reachable",
@@ -138,7 +145,15 @@ def _repayment_features(state: BorrowerState, now: float) -> tuple[dict[str, flo
         "utilisation": balance / limit if limit else 0.0,
         "partial_payments_90d": float(partial),
         "third_party_payments_90d": float(third),
+        "credit_limit": limit,
+        "paid_to_limit_180d": paid180 / limit if limit else 0.0,
     }
+    recent = state.repayments[-RECENT_CYCLES:]
+    for n in range(1, RECENT_CYCLES + 1):
+        row = recent[-n] if n <= len(recent) else None
+        features[f"dpd_last_{n}"] = float(row[1]) if row else 0.0
+        features[f"paid_full_last_{n}"] = 1.0 if row and row[3] > 0 and row[2] >= row[3] else 0.0
+        features[f"no_due_last_{n}"] = 1.0 if row and row[3] == 0 else 0.0
     return features, limit
 
 

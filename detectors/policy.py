@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from detectors.features import FEATURE_NAMES
+from detectors.models.arena import PromotionRule
+from detectors.models.blend import Blend
+from detectors.models.outcomes import OutcomeRule
 from detectors.policy_reader import PolicyError, TableReader
 from detectors.rules.base import rule_params
 from detectors.rules.catalogue import CATALOGUE
@@ -58,6 +61,19 @@ class Action:
     treatment: str
 
 
+@dataclass(frozen=True, slots=True)
+class ModelPolicy:
+    """How models learn: the bad definition and horizon, the blend, promotion.
+
+    >>> load_policy().models.outcomes.bad_dpd
+    30
+    """
+
+    outcomes: OutcomeRule
+    blend: Blend
+    promotion: PromotionRule
+
+
 @dataclass(frozen=True)
 class Policy:
     """A validated policy. Build it with :func:`load_policy` or :func:`parse_policy`.
@@ -82,6 +98,7 @@ class Policy:
     suppression_hours_by_queue: Mapping[str, float]
     eligibility_min_utilisation: float
     treatments: Mapping[str, tuple[Action, ...]]
+    models: ModelPolicy
 
 
 def default_policy_data() -> dict[str, Any]:
@@ -149,10 +166,34 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
         suppression_hours_by_queue=_hours_by_queue(suppression.table("hours")),
         eligibility_min_utilisation=eligibility.number("min_utilisation", minimum=0),
         treatments=_treatments(top.table("treatments")),
+        models=_models(top.table("models")),
     )
     for table in (top, features, state, escalation, scorecard, probation, suppression, eligibility):
         table.finish()
     return policy
+
+
+def _models(table: TableReader) -> ModelPolicy:
+    blend = table.table("blend")
+    blend_start = blend.integer("start", minimum=0)
+    promotion = table.table("promotion")
+    models = ModelPolicy(
+        outcomes=OutcomeRule(
+            bad_dpd=table.integer("bad_dpd", minimum=1),
+            horizon_days=table.integer("horizon_days", minimum=1),
+            max_pending=table.integer("max_pending", minimum=1),
+        ),
+        blend=Blend(start=blend_start, full=blend.integer("full", minimum=blend_start + 1)),
+        promotion=PromotionRule(
+            window=promotion.integer("window", minimum=10),
+            min_count=promotion.integer("min_count", minimum=10),
+            margin=promotion.number("margin", minimum=0, maximum=1),
+            check_every=promotion.integer("check_every", minimum=1),
+        ),
+    )
+    for section in (blend, promotion, table):
+        section.finish()
+    return models
 
 
 def _rules(table: TableReader) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from detectors.models.outcomes import Snapshot
+
 __all__ = [
     "BORROWING_HORIZON",
     "CONTACT_FAILED",
@@ -41,7 +43,7 @@ REPAYMENT_HORIZON = 365 * DAY
 BORROWING_HORIZON = 90 * DAY
 CONTACT_HORIZON = 90 * DAY
 CONTACT_HISTORY = 64  # contact checks kept: enough to see any realistic run of failures
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # (ts, days_past_due, amount_paid, amount_due, flags); flags from detectors.features
 RepaymentRow = tuple[float, int, float, float, int]
@@ -58,7 +60,7 @@ class StateFormatError(ValueError):
     >>> BorrowerState.from_bytes(b"\\x09{}")
     Traceback (most recent call last):
     ...
-    detectors.state.StateFormatError: state format 9 is not readable by this release (knows 1)
+    detectors.state.StateFormatError: state format 9 is not readable by this release (knows 1, 2)
     """
 
 
@@ -85,6 +87,7 @@ class BorrowerState:
     clean_cycles: int = 0  # repayments since the evidence last supported the current tier
     last_trigger: float = 0.0  # event time the evidence last supported the current tier
     alerts_sent: dict[str, float] = field(default_factory=dict)  # suppression key -> time
+    pending: tuple[Snapshot, ...] = ()  # scored model inputs waiting for their outcome
 
     def remember(self, event_id: str, dedup_limit: int) -> bool:
         """Record an event id; False if it was already seen (a duplicate).
@@ -180,13 +183,21 @@ class BorrowerState:
     def to_bytes(self) -> bytes:
         """Serialise: one format-version byte, then compact JSON.
 
+        Pending snapshots are written sparse (most model inputs are 0), which keeps a
+        borrower's bytes small.
+
         >>> BorrowerState("b1").to_bytes()[:1]
-        b'\\x01'
+        b'\\x02'
         """
+        pending = [
+            [snap.taken_at, len(snap.features), [[i, v] for i, v in enumerate(snap.features) if v]]
+            for snap in self.pending
+        ]
         body = [
             self.borrower_id, self.now, self.first_seen, list(self.seen), self.repayments,
             self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
             self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
+            pending,
         ]  # fmt: skip
         return bytes((FORMAT_VERSION,)) + json.dumps(body, separators=(",", ":")).encode()
 
@@ -244,5 +255,18 @@ def _decode_v1(body: list[Any]) -> BorrowerState:
     )
 
 
+def _decode_v2(body: list[Any]) -> BorrowerState:
+    """Format 2 is format 1 plus the pending model snapshots (sparse)."""
+    state = _decode_v1(body[:15])
+    snapshots = []
+    for taken_at, size, nonzero in body[15]:
+        values = [0.0] * size
+        for index, value in nonzero:
+            values[index] = value
+        snapshots.append(Snapshot(taken_at, tuple(values)))
+    state.pending = tuple(snapshots)
+    return state
+
+
 # Format version -> reader. A new format adds a reader here and keeps the old ones.
-_DECODERS: dict[int, Callable[[list[Any]], BorrowerState]] = {1: _decode_v1}
+_DECODERS: dict[int, Callable[[list[Any]], BorrowerState]] = {1: _decode_v1, 2: _decode_v2}

@@ -7,8 +7,9 @@ read only by loanwatch itself (its snapshot topic and table): pickle is not for 
 bytes.
 
 >>> from detectors.models.hub import ModelHub
+>>> from detectors.models.inputs import InputEncoder
 >>> from detectors.scoring import Scorecard
->>> hub = ModelHub.default(("x",), Scorecard(0.0, {}, version="card"))
+>>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("x",)))
 >>> _ = hub.learn_vector((1.0,), 1)
 >>> data = dump(hub)
 >>> read_header(data)["models"][0]["trained"]

@@ -4,9 +4,10 @@ Until enough outcomes have matured, the policy scorecard is the score; then the 
 probability is blended in, with a weight that rises linearly from 0 at ``Blend.start``
 matured outcomes to 1 at ``Blend.full``. The weight is part of every score's version.
 
+>>> from detectors.models.inputs import InputEncoder
 >>> from detectors.scoring import Scorecard
->>> hub = ModelHub.default(("dpd",), prior=Scorecard(-1.0, {"dpd": 0.05}, version="card"),
-...                        blend=Blend(start=2, full=4))
+>>> hub = ModelHub.default(Scorecard(-1.0, {"dpd": 0.05}, version="card"),
+...                        encoder=InputEncoder(raw=("dpd",)), blend=Blend(start=2, full=4))
 >>> hub.version
 'card'
 >>> for i in range(4):
@@ -18,52 +19,43 @@ matured outcomes to 1 at ``Blend.full``. The weight is part of every score's ver
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from detectors.models.arena import Arena, Promotion, PromotionRule
+from detectors.models.blend import Blend
 from detectors.models.drift import DriftWatch
+from detectors.models.inputs import DEFAULT_ENCODER, InputEncoder
 from detectors.models.online import OnlineModel
 from detectors.models.outcomes import Outcome
 from detectors.models.rolling import log_loss
 from detectors.scoring import Scorer
 
 
-@dataclass(frozen=True, slots=True)
-class Blend:
-    """How far the model's score replaces the scorecard, by matured outcomes.
-
-    >>> [Blend(start=100, full=300).weight(n) for n in (0, 100, 200, 300, 900)]
-    [0.0, 0.0, 0.5, 1.0, 1.0]
-    """
-
-    start: int = 500
-    full: int = 5000
-
-    def weight(self, outcomes: int) -> float:
-        if outcomes <= self.start:
-            return 0.0
-        return min(1.0, (outcomes - self.start) / max(1, self.full - self.start))
-
-
 class ModelHub:
-    """A prior scorecard, an arena of online models, drift watch, and the blend."""
+    """A prior scorecard, an encoder, an arena of online models, drift watch, and the blend."""
 
     def __init__(
-        self, arena: Arena, prior: Scorer, blend: Blend, drift: DriftWatch | None = None
+        self,
+        arena: Arena,
+        prior: Scorer,
+        blend: Blend,
+        encoder: InputEncoder = DEFAULT_ENCODER,
+        drift: DriftWatch | None = None,
     ) -> None:
+        if arena.champion.feature_names != encoder.names:
+            raise ValueError("the arena's models must take the encoder's inputs")
         self.arena = arena
         self.prior = prior
         self.blend = blend
+        self.encoder = encoder
         self.drift = drift or DriftWatch()
-        self.feature_names = arena.champion.feature_names
 
     @classmethod
     def default(
         cls,
-        feature_names: Sequence[str],
         prior: Scorer,
         *,
+        encoder: InputEncoder = DEFAULT_ENCODER,
         blend: Blend | None = None,
         promotion: PromotionRule | None = None,
         seed: int = 0,
@@ -71,14 +63,14 @@ class ModelHub:
         """Logistic regression as champion, an adaptive Hoeffding tree in shadow.
 
         >>> from detectors.scoring import Scorecard
-        >>> ModelHub.default(("x",), Scorecard(0.0, {})).arena.champion.name
+        >>> ModelHub.default(Scorecard(0.0, {})).arena.champion.name
         'logistic'
         """
         models = [
-            OnlineModel.logistic(feature_names),
-            OnlineModel.hoeffding_tree(feature_names, seed=seed),
+            OnlineModel.logistic(encoder.names),
+            OnlineModel.hoeffding_tree(encoder.names, seed=seed),
         ]
-        return cls(Arena(models, promotion or PromotionRule()), prior, blend or Blend())
+        return cls(Arena(models, promotion or PromotionRule()), prior, blend or Blend(), encoder)
 
     @property
     def blend_weight(self) -> float:
@@ -96,13 +88,15 @@ class ModelHub:
         return f"{self.arena.champion.version}+{self.prior.version}@{weight:.2f}"
 
     def vector(self, features: Mapping[str, float]) -> tuple[float, ...]:
-        """The model's ordered input for these features (absent ones are 0).
+        """The models' ordered input for these features (absent ones are 0).
 
+        >>> from detectors.models.inputs import InputEncoder
         >>> from detectors.scoring import Scorecard
-        >>> ModelHub.default(("a", "b"), Scorecard(0.0, {})).vector({"b": 2.0})
+        >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("a", "b")))
+        >>> hub.vector({"b": 2.0})
         (0.0, 2.0)
         """
-        return tuple(float(features.get(name, 0.0)) for name in self.feature_names)
+        return self.encoder.encode(features)
 
     def score(self, features: Mapping[str, float]) -> float:
         """The blended probability of going bad; also fed to the PSI drift watch."""

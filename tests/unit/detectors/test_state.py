@@ -6,6 +6,7 @@ import pytest
 
 from detectors.events import Event
 from detectors.features import compute_features
+from detectors.models.outcomes import Snapshot
 from detectors.state import (
     CONTACT_HISTORY,
     DAY,
@@ -28,15 +29,16 @@ def _busy_state() -> BorrowerState:
 
 def test_round_trip_through_bytes() -> None:
     state = _busy_state()
+    state.pending = (Snapshot(86400.0, (0.0, 2.5, 0.0)), Snapshot(2 * 86400.0, (1.0, 0.0, 0.0)))
     data = state.to_bytes()
-    assert data[0] == 1
+    assert data[0] == 2
     assert BorrowerState.from_bytes(data) == state
     assert BorrowerState.from_bytes(data).to_bytes() == data
 
 
 def test_unknown_or_corrupt_formats_are_refused() -> None:
-    with pytest.raises(StateFormatError, match="format 2"):
-        BorrowerState.from_bytes(b"\x02[]")
+    with pytest.raises(StateFormatError, match="format 9"):
+        BorrowerState.from_bytes(b"\x09[]")
     with pytest.raises(StateFormatError, match="corrupt"):
         BorrowerState.from_bytes(b"\x01[1, 2]")
     with pytest.raises(StateFormatError, match="empty"):
@@ -49,7 +51,9 @@ def test_version_1_bytes_written_today_stay_readable() -> None:
           b'[],[],null,"B",["W_LATE_1_29"],0.05,0,86400.0,{}]')  # fmt: skip
     state = BorrowerState.from_bytes(v1)
     assert state.tier == "B" and state.repayments == [(86400.0, 3, 5.0, 10.0, 2)]
-    assert state.to_bytes() == v1
+    assert state.pending == ()
+    rewritten = state.to_bytes()
+    assert rewritten[0] == 2 and BorrowerState.from_bytes(rewritten) == state
 
 
 def test_dedup_memory_is_bounded() -> None:

@@ -1,0 +1,92 @@
+"""What the online models see: engine features, some passed through, some one-hot binned.
+
+A linear model on raw counts and ratios misses thresholds ("utilisation above 90 %", "one
+month late, not two"); binning the telling features into one-hot indicators lets logistic
+regression draw them, which on the Taiwan file lifts the last-20,000 AUC from about 0.75 to
+about 0.77. The encoding is fixed and ordered, so a snapshot taken today can be learned from
+months later.
+
+>>> encoder = InputEncoder(raw=("late_6m",), binned=(Bins("utilisation", (0.5, 0.9)),))
+>>> encoder.names
+('late_6m', 'utilisation<0.5', 'utilisation<0.9', 'utilisation>=0.9')
+>>> encoder.encode({"late_6m": 2.0, "utilisation": 0.95})
+(2.0, 0.0, 0.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Bins:
+    """One feature cut at ascending ``edges`` into ``len(edges) + 1`` indicators.
+
+    >>> Bins("dpd_current", (1, 30)).names
+    ('dpd_current<1', 'dpd_current<30', 'dpd_current>=30')
+    """
+
+    feature: str
+    edges: tuple[float, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        below = tuple(f"{self.feature}<{edge:g}" for edge in self.edges)
+        return (*below, f"{self.feature}>={self.edges[-1]:g}")
+
+    def encode(self, value: float) -> list[float]:
+        hot = bisect_right(self.edges, value)
+        return [1.0 if index == hot else 0.0 for index in range(len(self.edges) + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class InputEncoder:
+    """Features in, a fixed-order vector out (absent features count as 0)."""
+
+    raw: tuple[str, ...]
+    binned: tuple[Bins, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.raw + tuple(name for bins in self.binned for name in bins.names)
+
+    def encode(self, features: Mapping[str, float]) -> tuple[float, ...]:
+        vector = [float(features.get(name, 0.0)) for name in self.raw]
+        for bins in self.binned:
+            vector.extend(bins.encode(float(features.get(bins.feature, 0.0))))
+        return tuple(vector)
+
+
+RATIO_EDGES = (0.01, 0.05, 0.1, 0.3, 0.6, 0.99, 1.01)
+DPD_EDGES = (1.0, 30.0, 60.0, 90.0)
+
+DEFAULT_ENCODER = InputEncoder(
+    raw=(
+        "dpd_current", "dpd_max_90d", "dpd_max_180d", "dpd_max_365d",
+        "late_3m", "late_6m", "late_12m", "min_payment_streak",
+        "payment_ratio", "payment_ratio_180d", "utilisation",
+        "partial_payments_90d", "third_party_payments_90d",
+        "new_loans_30d", "new_loans_90d", "distinct_lenders_30d", "distinct_lenders_90d",
+        "small_loans_90d", "inquiries_30d", "inquiries_90d", "new_debt_to_limit_30d",
+        "overdue_elsewhere_days", "overdue_elsewhere_small_days",
+        "failed_contacts", "days_failing", "number_invalid", "anomaly_score",
+        "paid_full_last_1", "paid_full_last_2", "paid_full_last_3",
+        "no_due_last_1", "no_due_last_2", "no_due_last_3",
+    ),
+    binned=(
+        Bins("dpd_last_1", DPD_EDGES),
+        Bins("dpd_last_2", DPD_EDGES),
+        Bins("dpd_last_3", DPD_EDGES),
+        Bins("utilisation", (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)),
+        Bins("payment_ratio", RATIO_EDGES),
+        Bins("payment_ratio_180d", RATIO_EDGES),
+        Bins("credit_limit", (30000, 50000, 80000, 140000, 200000, 300000, 500000)),
+        Bins("paid_to_limit_180d", (0.001, 0.01, 0.03, 0.1, 0.3)),
+        Bins("late_6m", (0.5, 1.5, 2.5, 3.5, 4.5)),
+        Bins("dpd_max_180d", (1.0, 31.0, 61.0, 91.0)),
+        Bins("min_payment_streak", (0.5, 1.5, 2.5, 3.5, 5.5)),
+    ),
+)  # fmt: skip
+MODEL_FEATURES = DEFAULT_ENCODER.names
