@@ -123,6 +123,10 @@ class Decision:
     duplicate: bool
     policy_version: str
     outcomes: tuple[Outcome, ...] = ()  # earlier snapshots whose outcome this event decided
+    # For a duplicate: the first decision on this event, rebuilt from the state, when it
+    # produced outputs. A shell that may have lost those outputs in a crash re-sends them;
+    # their ids (alert_id, cause_event_id) make the re-send idempotent downstream.
+    earlier: Decision | None = None
 
     @property
     def tier_change(self) -> TierChange | None:

@@ -18,7 +18,9 @@ True
 
 from __future__ import annotations
 
-from detectors.decision import Decision
+from datetime import UTC, datetime
+
+from detectors.decision import Alert, Decision, alert_id
 from detectors.events import ContactStatus, Event, NewBorrowing, Repayment
 from detectors.features import compute_features, repayment_flags
 from detectors.models.inputs import InputEncoder
@@ -86,11 +88,24 @@ class Monitor:
         alerts = self.treatments.alerts(
             state, event.event_id, event.occurred_at, tier, reasons, features
         )
+        if alerts or tier != previous:
+            state.record_decision((
+                event.event_id, ts, previous, tier, reasons, score,
+                self.scorer.version, policy.version,
+                tuple((a.queue, a.severity, a.treatment) for a in alerts),
+            ))  # fmt: skip
         outcomes: tuple[Outcome, ...] = ()
         if self.encoder is not None:
-            snapshot = self.encoder.encode(features) if type(event) is Repayment else None
+            snapshot = None
+            # A repayment reports its own days past due at its own time; the state's current
+            # position holds for other events only when they are not late.
+            if isinstance(event, Repayment):
+                snapshot = self.encoder.encode(features)
+                dpd = event.days_past_due
+            else:
+                dpd = int(features["dpd_current"]) if ts >= state.now else 0
             state.pending, outcomes = policy.models.outcomes.advance(
-                state.pending, event.occurred_at, int(features["dpd_current"]), snapshot
+                state.pending, event.occurred_at, dpd, snapshot
             )
         return state, Decision(
             state.borrower_id, event.event_id, event.occurred_at, features, score,
@@ -116,4 +131,23 @@ class Monitor:
         return Decision(
             state.borrower_id, event.event_id, event.occurred_at, {}, state.score,
             self.scorer.version, tier, tier, state.reasons, (), True, self.policy.version,
+            earlier=_earlier(state, event.event_id),
         )  # fmt: skip
+
+
+def _earlier(state: BorrowerState, event_id: str) -> Decision | None:
+    """The recorded decision on ``event_id``, rebuilt with its tier change and alerts."""
+    for recorded in reversed(state.recent):
+        if recorded[0] != event_id:
+            continue
+        _, ts, previous, tier, reasons, score, model, policy, actions = recorded
+        at = datetime.fromtimestamp(ts, UTC)
+        borrower = state.borrower_id
+        alerts = tuple(
+            Alert(alert_id(borrower, queue, event_id), borrower, queue, severity, tier, reasons,
+                  treatment, event_id, at)
+            for queue, severity, treatment in actions
+        )  # fmt: skip
+        return Decision(borrower, event_id, at, {}, score, model, tier, previous, reasons,
+                        alerts, False, policy)  # fmt: skip
+    return None

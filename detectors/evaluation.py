@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from detectors.engine import Monitor
-from detectors.models.anomaly import AnomalyWatch
 from detectors.models.hub import ModelHub
 from detectors.models.rolling import auc, log_loss
 from detectors.policy import Policy
@@ -121,7 +120,7 @@ def evaluate(
     order = list(clients)
     random.Random(seed).shuffle(order)
     hub = hub or default_hub(policy, seed)
-    monitor = Monitor(policy, scorer=hub, anomaly=AnomalyWatch(seed=seed), encoder=hub.encoder)
+    monitor = Monitor(policy, scorer=hub, anomaly=hub, encoder=hub.encoder)
     waiting: deque[tuple[int, tuple[float, ...], int]] = deque()
     result = EvaluationResult()
     for index, client in enumerate(order):

@@ -32,8 +32,10 @@ __all__ = [
     "CONTACT_INVALID",
     "CONTACT_REACHED",
     "DAY",
+    "RECENT_DECISIONS",
     "REPAYMENT_HORIZON",
     "BorrowerState",
+    "RecentDecision",
     "StateFormatError",
 ]
 
@@ -52,6 +54,14 @@ BorrowingRow = tuple[float, str, str, bool, float, int]
 # (ts, outcome); outcome is one of the CONTACT_* codes below
 ContactRow = tuple[float, int]
 CONTACT_REACHED, CONTACT_FAILED, CONTACT_INVALID = 0, 1, 2
+# (event_id, ts, previous_tier, tier, reasons, score, model_version, policy_version,
+#  ((queue, severity, treatment), ...)): a decision that produced outputs
+RecentDecision = tuple[
+    str, float, str | None, str, tuple[str, ...], float, str, str, tuple[tuple[str, str, str], ...]
+]
+# Decisions with outputs kept per borrower: the lookup API shows them, and an event redelivered
+# after a crash (state saved, outputs not yet acknowledged) gets its outputs re-sent from here.
+RECENT_DECISIONS = 8
 
 
 class StateFormatError(ValueError):
@@ -88,6 +98,20 @@ class BorrowerState:
     last_trigger: float = 0.0  # event time the evidence last supported the current tier
     alerts_sent: dict[str, float] = field(default_factory=dict)  # suppression key -> time
     pending: tuple[Snapshot, ...] = ()  # scored model inputs waiting for their outcome
+    recent: list[RecentDecision] = field(default_factory=list)  # newest last
+
+    def record_decision(self, decision: RecentDecision) -> None:
+        """Keep a decision that produced outputs, forgetting the oldest beyond the bound.
+
+        >>> s = BorrowerState("b1")
+        >>> for n in range(10):
+        ...     s.record_decision((f"e{n}", 0.0, None, "A", (), 0.0, "m", "p", ()))
+        >>> len(s.recent), s.recent[0][0]
+        (8, 'e2')
+        """
+        self.recent.append(decision)
+        if len(self.recent) > RECENT_DECISIONS:
+            del self.recent[0]
 
     def remember(self, event_id: str, dedup_limit: int) -> bool:
         """Record an event id; False if it was already seen (a duplicate).
@@ -197,7 +221,7 @@ class BorrowerState:
             self.borrower_id, self.now, self.first_seen, list(self.seen), self.repayments,
             self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
             self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
-            pending,
+            pending, self.recent,
         ]  # fmt: skip
         return bytes((FORMAT_VERSION,)) + json.dumps(body, separators=(",", ":")).encode()
 
@@ -256,8 +280,13 @@ def _decode_v1(body: list[Any]) -> BorrowerState:
 
 
 def _decode_v2(body: list[Any]) -> BorrowerState:
-    """Format 2 is format 1 plus the pending model snapshots (sparse)."""
+    """Format 2 is format 1 plus the pending model snapshots (sparse) and recent decisions."""
     state = _decode_v1(body[:15])
+    state.recent = [
+        (event_id, ts, previous, tier, tuple(reasons), score, model, policy,
+         tuple((queue, severity, treatment) for queue, severity, treatment in actions))
+        for event_id, ts, previous, tier, reasons, score, model, policy, actions in body[16]
+    ]  # fmt: skip
     snapshots = []
     for taken_at, size, nonzero in body[15]:
         values = [0.0] * size

@@ -23,6 +23,7 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_bind=settings.web_host,
+        canonical_url=f"http://{settings.web_host}:{settings.web_port}",
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         autodiscover=False,
@@ -31,4 +32,5 @@ def create_app(settings: Settings) -> faust.App:
 
 app = create_app(get_settings())
 
-from streams import heartbeat  # noqa: E402,F401  (registers its agent on app)
+# Registering modules: each binds its agents, tables, timers and pages to ``app``.
+from streams import heartbeat, pipeline, web  # noqa: E402,F401

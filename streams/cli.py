@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from streams.logs import configure_logging
 from streams.settings import get_settings
+
+if TYPE_CHECKING:
+    from streams.topics import TopicPlan
 
 cli = typer.Typer(
     help="loanwatch: streaming post-loan monitoring.",
@@ -39,11 +42,37 @@ def db_migrate() -> None:
     typer.echo(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
 
 
+topics = typer.Typer(help="loanwatch's Kafka topics.", no_args_is_help=True)
+cli.add_typer(topics, name="topics")
+
+
+def _topic_plan() -> TopicPlan:
+    from detectors.policy import load_policy
+    from streams.topics import TopicPlan
+
+    settings = get_settings()
+    return TopicPlan(settings, load_policy(settings.policy_path))
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create every loanwatch topic that does not exist yet (idempotent)."""
+    from streams.topics import create_topics
+
+    created, existing = create_topics(get_settings().kafka_bootstrap, _topic_plan().all())
+    for name in created:
+        typer.echo(f"created {name}")
+    typer.echo(f"{len(created)} created, {len(existing)} already there")
+
+
 @cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(ctx: typer.Context) -> None:
     """Start a Faust worker from LOANWATCH_* settings (extra options go to Faust)."""
+    from streams.topics import create_topics
+
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    create_topics(settings.kafka_bootstrap, _topic_plan().all())
     from streams.app import app
 
     sys.argv = ["loanwatch", "worker", *ctx.args]
@@ -71,6 +100,27 @@ def replay(
         f"{summary['events']} events, {summary['rejected']} rejected, "
         f"{summary['borrowers']} borrowers, tiers {summary['tier_counts']}; outputs in {out}"
     )
+
+
+@cli.command()
+def produce(
+    events: Annotated[Path, typer.Argument(help="JSONL file, one event a line.")],
+    rate: Annotated[
+        float | None, typer.Option("--rate", min=1, help="Events per second (default: all out).")
+    ] = None,
+) -> None:
+    """Send EVENTS to the input topics, each keyed by its borrower_id."""
+    from streams.produce import produce_file
+
+    if not events.is_file():
+        typer.echo(f"error: {events} is not a readable file", err=True)
+        raise typer.Exit(2)
+    report = produce_file(events, get_settings().kafka_bootstrap, _topic_plan(), rate=rate,
+                          show_progress=sys.stderr.isatty())  # fmt: skip
+    typer.echo(f"{report.sent} events sent in {report.seconds} s")
+    if report.skipped:
+        typer.echo(f"{report.skipped} lines could not be routed (lines "
+                   f"{', '.join(map(str, report.skipped_lines))}...)", err=True)  # fmt: skip
 
 
 bench = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is_help=True)

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("/tmp/loanwatch-worker")
     table_store: str = "memory://"
     migrations_dir: Path = REPO_ROOT / "sql"
+    policy_path: Path | None = None  # None: the policy shipped with the package
+    api_token: SecretStr | None = None  # bearer token of the lookup API; unset disables it
+    batch_size: int = 1000  # events taken from the stream per batch
+    batch_within_s: float = 0.1  # longest wait to fill a batch
+    model_snapshot_every: int = 1000  # matured outcomes between published model checkpoints
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -1,12 +1,16 @@
 """Behavioural anomaly: River's HalfSpaceTrees over behaviour features with fixed ranges.
 
 It answers "is this borrower behaving unlike the portfolio?" without labels; its score feeds
-the weak rule ``W_ANOMALY``. It learns from every vector it scores, so a pattern that becomes
-common stops being anomalous.
+the weak rule ``W_ANOMALY``. Scoring does not learn: the engine's scores stay a function of
+the borrower's own events (so live runs and replays agree), and the model learns from the
+matured snapshots the trainer sees (:meth:`ModelHub.learn`), so a pattern that becomes
+common stops being anomalous at the next model swap.
 
 >>> watch = AnomalyWatch({"payment_ratio": (0, 1.5), "utilisation": (0, 1.5)}, window_size=50)
+>>> watch.score_one({"payment_ratio": 0.0, "utilisation": 0.99})  # nothing learned yet
+0.0
 >>> for i in range(200):
-...     _ = watch.score_one({"payment_ratio": 1.0, "utilisation": 0.3 + (i % 5) / 100})
+...     watch.learn_one({"payment_ratio": 1.0, "utilisation": 0.3 + (i % 5) / 100})
 >>> usual = watch.score_one({"payment_ratio": 1.0, "utilisation": 0.32})
 >>> odd = watch.score_one({"payment_ratio": 0.0, "utilisation": 0.99})
 >>> odd > usual
@@ -34,7 +38,7 @@ BEHAVIOUR_RANGES: dict[str, tuple[float, float]] = {
 
 
 class AnomalyWatch:
-    """Scores then learns each behaviour vector (River's AnomalyDetector protocol)."""
+    """HalfSpaceTrees with clipping to fixed ranges (River's AnomalyDetector protocol)."""
 
     def __init__(
         self,
@@ -52,13 +56,19 @@ class AnomalyWatch:
         )
         self.seen = 0
 
-    def score_one(self, features: Mapping[str, float]) -> float:
-        """Anomaly score in [0, 1] of these features, then learn them."""
-        x = {
+    def _clip(self, features: Mapping[str, float]) -> dict[str, float]:
+        return {
             name: min(high, max(low, float(features.get(name, 0.0))))
             for name, (low, high) in self.ranges.items()
         }
-        score = float(self.model.score_one(x)) if self.seen else 0.0
-        self.model.learn_one(x)
+
+    def score_one(self, features: Mapping[str, float]) -> float:
+        """Anomaly score in [0, 1] of these features (0 before anything was learned)."""
+        if not self.seen:
+            return 0.0
+        return min(1.0, max(0.0, float(self.model.score_one(self._clip(features)))))
+
+    def learn_one(self, features: Mapping[str, float]) -> None:
+        """Learn one behaviour vector as usual behaviour."""
+        self.model.learn_one(self._clip(features))
         self.seen += 1
-        return min(1.0, max(0.0, score))

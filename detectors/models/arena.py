@@ -2,8 +2,8 @@
 
 Each matured outcome is first predicted by every model (prequential evaluation: the model
 has not yet seen it), then learned by every model. Every ``check_every`` outcomes, a
-challenger whose rolling AUC beats the champion's by ``margin`` over at least ``min_count``
-outcomes is promoted, and the promotion is recorded with its evidence.
+challenger whose rolling AUC beats the champion's by more than ``margin`` over at least
+``min_count`` outcomes is promoted, and the promotion is recorded with its evidence.
 
 >>> arena = Arena([OnlineModel.logistic(("x",)), OnlineModel.hoeffding_tree(("x",))],
 ...               PromotionRule(min_count=10, check_every=10))
@@ -123,7 +123,7 @@ class Arena:
             challenger_auc = self.quality[model.name].auc()
             if index == self.champion_index or challenger_auc is None:
                 continue
-            if challenger_auc >= champion_auc + self.rule.margin and (
+            if challenger_auc > champion_auc + self.rule.margin and (
                 best is None or challenger_auc > best[0]
             ):
                 best = (challenger_auc, index)

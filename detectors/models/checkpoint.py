@@ -37,10 +37,11 @@ class CheckpointError(ValueError):
     """A checkpoint that this release cannot or must not load."""
 
 
-def dump(hub: ModelHub) -> bytes:
-    """Serialise ``hub`` with its metadata."""
+def dump(hub: ModelHub, **extra: Any) -> bytes:
+    """Serialise ``hub`` with its metadata; ``extra`` keys join the header."""
     figures = hub.arena.figures()
     header = {
+        **extra,
         "format": FORMAT_VERSION,
         "river": RIVER_VERSION,
         "champion": hub.arena.champion.name,

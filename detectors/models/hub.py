@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from detectors.models.anomaly import AnomalyWatch
 from detectors.models.arena import Arena, Promotion, PromotionRule
 from detectors.models.blend import Blend
 from detectors.models.drift import DriftWatch
@@ -32,7 +33,9 @@ from detectors.scoring import Scorer
 
 
 class ModelHub:
-    """A prior scorecard, an encoder, an arena of online models, drift watch, and the blend."""
+    """A prior scorecard, an encoder, an arena of online models, the behaviour anomaly
+    detector, drift watch, and the blend. It is the engine's scorer (``score``) and anomaly
+    scorer (``score_one``); both only read the models, ``learn`` changes them."""
 
     def __init__(
         self,
@@ -41,6 +44,7 @@ class ModelHub:
         blend: Blend,
         encoder: InputEncoder = DEFAULT_ENCODER,
         drift: DriftWatch | None = None,
+        anomaly: AnomalyWatch | None = None,
     ) -> None:
         if arena.champion.feature_names != encoder.names:
             raise ValueError("the arena's models must take the encoder's inputs")
@@ -49,6 +53,7 @@ class ModelHub:
         self.blend = blend
         self.encoder = encoder
         self.drift = drift or DriftWatch()
+        self.anomaly = anomaly or AnomalyWatch()
 
     @classmethod
     def default(
@@ -70,7 +75,8 @@ class ModelHub:
             OnlineModel.logistic(encoder.names),
             OnlineModel.hoeffding_tree(encoder.names, seed=seed),
         ]
-        return cls(Arena(models, promotion or PromotionRule()), prior, blend or Blend(), encoder)
+        arena = Arena(models, promotion or PromotionRule())
+        return cls(arena, prior, blend or Blend(), encoder, anomaly=AnomalyWatch(seed=seed))
 
     @property
     def blend_weight(self) -> float:
@@ -108,6 +114,10 @@ class ModelHub:
         self.drift.observe_score(value)
         return value
 
+    def score_one(self, features: Mapping[str, float]) -> float:
+        """The behaviour anomaly score (River's anomaly-detector method name)."""
+        return self.anomaly.score_one(features)
+
     def learn(self, outcome: Outcome) -> Promotion | None:
         """Learn one matured outcome in every model; return a promotion if one happened."""
         return self.learn_vector(outcome.features, outcome.label)
@@ -115,6 +125,7 @@ class ModelHub:
     def learn_vector(self, values: Sequence[float], label: int) -> Promotion | None:
         """Learn one labelled vector (the evaluation's delayed final labels come this way)."""
         champion_score, promotion = self.arena.learn(values, label)
+        self.anomaly.learn_one(dict(zip(self.encoder.names, values, strict=True)))
         self.drift.observe_loss(log_loss([champion_score], [label]))
         return promotion
 

@@ -68,7 +68,11 @@ class OnlineModel:
     def predict(self, values: Sequence[float]) -> float:
         """Probability of going bad for one feature vector (0.5 before any learning)."""
         proba: dict[Any, float] = self.estimator.predict_proba_one(self._as_dict(values))
-        return float(proba.get(True, proba.get(1, 0.5))) if proba else 0.5
+        if True in proba:
+            return float(proba[True])
+        if False in proba:  # a model that has seen only good outcomes names only that class
+            return 1.0 - float(proba[False])
+        return 0.5
 
     def learn(self, values: Sequence[float], label: int) -> None:
         """Learn one matured outcome (1 = went bad)."""

@@ -1,0 +1,235 @@
+"""The PostgreSQL history sink: rows are buffered with ``add_*`` and written by ``flush``.
+
+A flush writes every buffered row in one transaction: ``COPY`` into a temporary table, then
+``INSERT ... SELECT ... ON CONFLICT`` on the natural key (``cause_event_id``, ``alert_id``,
+the dead letter's topic/partition/offset), so rows written twice after a crash are written
+once. The current-tier row moves only forward in event time. A failed flush keeps the rows
+and is retried with backoff until it succeeds: a database outage pauses the stream that
+awaits it and never drops a row.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg import sql
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from detectors.decision import Decision
+from streams import metrics
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A target table: its columns and what to do when the natural key is already there.
+
+    >>> Table("alerts", ("alert_id", "queue"), "on conflict (alert_id) do nothing").columns
+    ('alert_id', 'queue')
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    on_conflict: str
+
+
+TIER_HISTORY = Table(
+    "tier_history",
+    ("cause_event_id", "borrower_id", "previous_tier", "tier", "reasons", "score",
+     "model_version", "policy_version", "occurred_at"),
+    "on conflict (cause_event_id) do nothing",
+)  # fmt: skip
+ALERTS = Table(
+    "alerts",
+    ("alert_id", "borrower_id", "queue", "severity", "tier", "treatment", "reasons",
+     "cause_event_id", "occurred_at"),
+    "on conflict (alert_id) do nothing",
+)  # fmt: skip
+BORROWER_TIERS = Table(
+    "borrower_tiers",
+    ("borrower_id", "tier", "previous_tier", "reasons", "score", "model_version",
+     "policy_version", "cause_event_id", "occurred_at"),
+    "on conflict (borrower_id) do update set tier = excluded.tier,"
+    " previous_tier = excluded.previous_tier, reasons = excluded.reasons,"
+    " score = excluded.score, model_version = excluded.model_version,"
+    " policy_version = excluded.policy_version, cause_event_id = excluded.cause_event_id,"
+    " occurred_at = excluded.occurred_at, updated_at = now()"
+    " where borrower_tiers.occurred_at <= excluded.occurred_at",
+)  # fmt: skip
+DEAD_LETTERS = Table(
+    "dead_letters",
+    ("source_topic", "source_partition", "source_offset", "reason", "payload", "message_key"),
+    "on conflict (source_topic, source_partition, source_offset) do nothing",
+)  # fmt: skip
+MODEL_SNAPSHOTS = Table(
+    "model_snapshots",
+    ("version", "champion", "matured_outcomes", "header", "checkpoint"),
+    "on conflict (version) do nothing",
+)  # fmt: skip
+POLICY_VERSIONS = Table(
+    "policy_versions", ("version", "sha256", "document"), "on conflict (version) do nothing"
+)
+TABLES = (TIER_HISTORY, ALERTS, BORROWER_TIERS, DEAD_LETTERS, MODEL_SNAPSHOTS, POLICY_VERSIONS)
+
+
+class HistorySink:
+    """Buffers decision rows and writes them to PostgreSQL in idempotent batches."""
+
+    def __init__(self, database_url: str, *, max_backoff_s: float = 5.0) -> None:
+        self.database_url = database_url
+        self.max_backoff_s = max_backoff_s
+        self._rows: dict[str, list[Sequence[Any]]] = {table.name: [] for table in TABLES}
+        self._current: dict[str, Sequence[Any]] = {}  # borrower -> latest current-tier row
+        self._oldest: float | None = None
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting for the next flush."""
+        return sum(len(rows) for rows in self._rows.values()) + len(self._current)
+
+    def _add(self, table: Table, row: Sequence[Any]) -> None:
+        self._rows[table.name].append(row)
+        self._touch()
+
+    def _touch(self) -> None:
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        metrics.SINK_PENDING_ROWS.set(self.pending)
+
+    def add_decision(self, decision: Decision) -> None:
+        """The tier change (with the current-tier row) and alerts of one decision."""
+        change = decision.tier_change
+        if change is not None:
+            row = (
+                change.cause_event_id, change.borrower_id, change.previous_tier, change.tier,
+                list(change.reasons), change.score, decision.model_version,
+                change.policy_version, change.occurred_at,
+            )  # fmt: skip
+            self._add(TIER_HISTORY, row)
+            current = (
+                change.borrower_id, change.tier, change.previous_tier, list(change.reasons),
+                change.score, decision.model_version, change.policy_version,
+                change.cause_event_id, change.occurred_at,
+            )  # fmt: skip
+            known = self._current.get(change.borrower_id)
+            if known is None or known[-1] <= change.occurred_at:
+                self._current[change.borrower_id] = current
+            self._touch()
+        for alert in decision.alerts:
+            self._add(ALERTS, (
+                alert.alert_id, alert.borrower_id, alert.queue, alert.severity, alert.tier,
+                alert.treatment, list(alert.reasons), alert.cause_event_id, alert.occurred_at,
+            ))  # fmt: skip
+
+    def add_dead_letter(
+        self, topic: str, partition: int, offset: int, reason: str, payload: bytes,
+        key: bytes | None,
+    ) -> None:  # fmt: skip
+        """One rejected message with its original bytes and where it came from."""
+        self._add(DEAD_LETTERS, (topic, partition, offset, reason, payload, key))
+
+    def add_model_snapshot(self, header: dict[str, Any], checkpoint: bytes) -> None:
+        """A published model checkpoint."""
+        self._add(MODEL_SNAPSHOTS, (
+            header["version"], header["champion"], header["matured_outcomes"],
+            json.dumps(header), checkpoint,
+        ))  # fmt: skip
+
+    def add_policy(self, version: str, sha256: str, document: dict[str, Any]) -> None:
+        """The policy a worker runs with."""
+        self._add(POLICY_VERSIONS, (version, sha256, json.dumps(document)))
+
+    async def flush(self) -> int:
+        """Write everything buffered; retry (pausing the caller) until it is written."""
+        count = self.pending
+        if not count:
+            return 0
+        started = time.perf_counter()
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((psycopg.OperationalError, psycopg.InterfaceError)),
+            wait=wait_exponential(multiplier=0.1, max=self.max_backoff_s),
+            before_sleep=self._on_failure,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._write()
+        metrics.SINK_BATCH_ROWS.observe(count)
+        metrics.SINK_FLUSH_SECONDS.observe(time.perf_counter() - started)
+        for rows in self._rows.values():
+            rows.clear()
+        self._current.clear()
+        self._oldest = None
+        metrics.SINK_PENDING_ROWS.set(0)
+        metrics.SINK_LAG.set(0)
+        return count
+
+    def _on_failure(self, state: Any) -> None:
+        metrics.SINK_FAILURES.inc()
+        if self._oldest is not None:
+            metrics.SINK_LAG.set(time.monotonic() - self._oldest)
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("postgres flush failed; retrying", attempt=state.attempt_number,
+                    pending_rows=self.pending, error=str(error))  # fmt: skip
+        self._conn = None  # reconnect on the next attempt
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(
+                self.database_url, connect_timeout=5
+            )
+        return self._conn
+
+    async def _write(self) -> None:
+        conn = await self._connection()
+        current = list(self._current.values())
+        batches = [
+            (table, current if table is BORROWER_TIERS else self._rows[table.name])
+            for table in TABLES
+        ]
+        async with conn.transaction():
+            for table, rows in batches:
+                if rows:
+                    await _copy_upsert(conn, table, rows)
+
+    async def borrowers_by_tier(self) -> dict[str, int]:
+        """Current tier counts over the whole portfolio."""
+        conn = await self._connection()
+        async with conn.transaction():
+            cursor = await conn.execute("select tier, count(*) from borrower_tiers group by tier")
+            return {tier: count for tier, count in await cursor.fetchall()}
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            await self._conn.close()
+
+
+async def _copy_upsert(
+    conn: psycopg.AsyncConnection[Any], table: Table, rows: Sequence[Sequence[Any]]
+) -> None:
+    staging = sql.Identifier(f"staging_{table.name}")
+    target = sql.Identifier(table.name)
+    columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
+    await conn.execute(
+        sql.SQL(
+            "create temp table if not exists {} (like {} including defaults) on commit delete rows"
+        ).format(staging, target)
+    )
+    async with conn.cursor().copy(
+        sql.SQL("copy {} ({}) from stdin").format(staging, columns)
+    ) as copy:
+        for row in rows:
+            await copy.write_row(row)
+    await conn.execute(
+        sql.SQL("insert into {} ({}) select {} from {} " + table.on_conflict).format(
+            target, columns, columns, staging
+        )
+    )

@@ -1,0 +1,29 @@
+"""Message bodies and headers loanwatch writes to Kafka (formats in ``docs/topics.md``).
+
+>>> json_bytes({"tier": "D"})
+b'{"tier":"D"}'
+>>> dict(dead_letter_headers("bad", "t", 0, 7))["loanwatch.source.offset"]
+b'7'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def json_bytes(body: dict[str, Any]) -> bytes:
+    """Compact JSON, UTF-8."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def dead_letter_headers(
+    reason: str, topic: str, partition: int, offset: int
+) -> list[tuple[str, bytes]]:
+    """Where a dead letter came from and why it was rejected; its value stays the original."""
+    return [
+        ("loanwatch.reason", reason.encode()),
+        ("loanwatch.source.topic", topic.encode()),
+        ("loanwatch.source.partition", str(partition).encode()),
+        ("loanwatch.source.offset", str(offset).encode()),
+    ]

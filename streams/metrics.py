@@ -1,0 +1,98 @@
+"""Prometheus metrics of a worker, served at ``/metrics`` by its web server.
+
+No label carries a borrower id: labels are event types, outcomes, queues, reason codes,
+tiers and model names, all bounded sets.
+
+>>> EVENTS.labels(event_type="repayment", outcome="processed").inc()
+>>> b"loanwatch_events_total" in exposition()
+True
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# Event time can be days behind when history is replayed, hence buckets up to a week.
+LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400, 604800)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+EVENTS = Counter(
+    "loanwatch_events_total", "Input events by type and outcome "
+    "(processed, duplicate, dead_letter).", ["event_type", "outcome"], registry=REGISTRY,
+)  # fmt: skip
+DECISION_LAG = Histogram(
+    "loanwatch_event_to_decision_seconds", "Event time (occurred_at) to decision.",
+    buckets=LAG_BUCKETS, registry=REGISTRY,
+)  # fmt: skip
+INGEST_TO_OUTPUT = Histogram(
+    "loanwatch_ingest_to_output_seconds", "Kafka append time of an input to its outputs "
+    "being written (PostgreSQL and Kafka).", buckets=LATENCY_BUCKETS, registry=REGISTRY,
+)  # fmt: skip
+ALERTS = Counter(
+    "loanwatch_alerts_total", "Alerts by queue and leading reason code.",
+    ["queue", "reason"], registry=REGISTRY,
+)  # fmt: skip
+TIER_TRANSITIONS = Counter(
+    "loanwatch_tier_transitions_total", "Tier changes (from_tier 'none' for a first tier).",
+    ["from_tier", "to_tier"], registry=REGISTRY,
+)  # fmt: skip
+BORROWERS_BY_TIER = Gauge(
+    "loanwatch_borrowers_by_tier", "Borrowers per current tier, portfolio-wide (from "
+    "PostgreSQL; every worker reports the same figure).", ["tier"], registry=REGISTRY,
+)  # fmt: skip
+DEAD_LETTERS = Counter(
+    "loanwatch_dead_letters_total", "Messages sent to a dead-letter topic, by source topic "
+    "kind.", ["source"], registry=REGISTRY,
+)  # fmt: skip
+SINK_BATCH_ROWS = Histogram(
+    "loanwatch_sink_batch_rows", "Rows written to PostgreSQL per flush.",
+    buckets=BATCH_BUCKETS, registry=REGISTRY,
+)  # fmt: skip
+SINK_FLUSH_SECONDS = Histogram(
+    "loanwatch_sink_flush_seconds", "Duration of successful PostgreSQL flushes.",
+    buckets=LATENCY_BUCKETS, registry=REGISTRY,
+)  # fmt: skip
+SINK_FAILURES = Counter(
+    "loanwatch_sink_failures_total", "Failed PostgreSQL flush attempts (each is retried).",
+    registry=REGISTRY,
+)  # fmt: skip
+SINK_PENDING_ROWS = Gauge(
+    "loanwatch_sink_pending_rows", "Rows buffered and not yet written to PostgreSQL.",
+    registry=REGISTRY,
+)  # fmt: skip
+SINK_LAG = Gauge(
+    "loanwatch_sink_lag_seconds", "Age of the oldest row waiting for PostgreSQL.",
+    registry=REGISTRY,
+)  # fmt: skip
+MODEL_AUC = Gauge(
+    "loanwatch_model_rolling_auc", "Rolling AUC of each model on matured outcomes.",
+    ["model"], registry=REGISTRY,
+)  # fmt: skip
+MODEL_PSI = Gauge(
+    "loanwatch_model_score_psi", "PSI of the score distribution against its reference.",
+    registry=REGISTRY,
+)  # fmt: skip
+MODEL_LOSS_DRIFTS = Gauge(
+    "loanwatch_model_loss_drifts", "Changes ADWIN has detected in the champion's loss.",
+    registry=REGISTRY,
+)  # fmt: skip
+MODEL_BLEND_WEIGHT = Gauge(
+    "loanwatch_model_blend_weight", "Weight of the model (vs the scorecard) in the score.",
+    registry=REGISTRY,
+)  # fmt: skip
+MODEL_OUTCOMES = Gauge(
+    "loanwatch_model_matured_outcomes", "Matured outcomes the scoring model has learned.",
+    registry=REGISTRY,
+)  # fmt: skip
+OUTCOMES_PUBLISHED = Counter(
+    "loanwatch_outcomes_published_total", "Matured outcomes sent to the training topic.",
+    registry=REGISTRY,
+)  # fmt: skip
+
+
+def exposition() -> bytes:
+    """The registry in Prometheus text format."""
+    return generate_latest(REGISTRY)
