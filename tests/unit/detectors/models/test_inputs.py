@@ -1,0 +1,92 @@
+"""Model inputs: one name per value, one-hot bins, absent features as zero."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.models.inputs import DEFAULT_ENCODER, MODEL_FEATURES, Bins, InputEncoder
+
+FEATURES = sorted({*DEFAULT_ENCODER.raw, *(b.feature for b in DEFAULT_ENCODER.binned)})
+values = st.one_of(
+    st.floats(-1e6, 1e7, allow_nan=False),
+    st.sampled_from([0.0, 1.0, 30.0, 0.5, 0.9, 1.0, 0.99, 1.01, 30000.0, 500000.0]),
+)
+
+
+def _slices(encoder: InputEncoder) -> list[tuple[Bins, slice]]:
+    start = len(encoder.raw)
+    out = []
+    for bins in encoder.binned:
+        out.append((bins, slice(start, start + len(bins.edges) + 1)))
+        start += len(bins.edges) + 1
+    return out
+
+
+def _check_one_hot(encoder: InputEncoder, features: dict[str, float]) -> None:
+    vector = encoder.encode(features)
+    assert len(vector) == len(encoder.names)
+    for name, value in zip(encoder.raw, vector, strict=False):
+        assert value == float(features.get(name, 0.0))
+    for bins, part in _slices(encoder):
+        hot = vector[part]
+        assert sorted(hot) == [0.0] * (len(hot) - 1) + [1.0], bins.feature
+        # The hot indicator's name tells the truth about the value.
+        name = encoder.names[part][hot.index(1.0)]
+        value = float(features.get(bins.feature, 0.0))
+        position = hot.index(1.0)
+        if name.startswith(f"{bins.feature}>="):
+            assert position == len(bins.edges) and value >= bins.edges[-1]
+            assert name == f"{bins.feature}>={bins.edges[-1]:g}"
+        else:
+            assert name == f"{bins.feature}<{bins.edges[position]:g}"
+            assert value < bins.edges[position]
+            assert position == 0 or value >= bins.edges[position - 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(FEATURES), values))
+def test_default_encoder_names_match_values_and_bins_are_one_hot(
+    features: dict[str, float],
+) -> None:
+    _check_one_hot(DEFAULT_ENCODER, features)
+
+
+edges = st.lists(st.floats(-100, 100), min_size=1, max_size=6, unique=True).map(
+    lambda xs: tuple(sorted(xs))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcd"), unique=True, max_size=4),
+    st.lists(st.tuples(st.sampled_from("cdef"), edges), max_size=3),
+    st.dictionaries(st.sampled_from("abcdef"), st.floats(-200, 200)),
+)
+def test_any_encoder_gives_one_value_per_name(
+    raw: list[str], binned: list[tuple[str, tuple[float, ...]]], features: dict[str, float]
+) -> None:
+    encoder = InputEncoder(tuple(raw), tuple(Bins(f, e) for f, e in binned))
+    assert len(encoder.names) == len(raw) + sum(len(e) + 1 for _, e in binned)
+    _check_one_hot(encoder, features)
+
+
+def test_absent_features_encode_as_zero() -> None:
+    empty = DEFAULT_ENCODER.encode({})
+    assert empty == DEFAULT_ENCODER.encode(dict.fromkeys(FEATURES, 0.0))
+    assert empty[: len(DEFAULT_ENCODER.raw)] == (0.0,) * len(DEFAULT_ENCODER.raw)
+    # A binned feature that is absent lands in the bin holding 0, like an explicit 0.
+    encoder = InputEncoder(raw=("a",), binned=(Bins("u", (0.5, 0.9)), Bins("d", (-1.0, 1.0))))
+    assert encoder.encode({}) == (0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def test_edges_belong_to_the_bin_above() -> None:
+    bins = Bins("utilisation", (0.5, 0.9))
+    assert bins.encode(0.4999) == [1.0, 0.0, 0.0]
+    assert bins.encode(0.5) == [0.0, 1.0, 0.0]
+    assert bins.encode(0.9) == [0.0, 0.0, 1.0]
+
+
+def test_default_names_are_unique_and_exported() -> None:
+    assert len(set(MODEL_FEATURES)) == len(MODEL_FEATURES) == len(DEFAULT_ENCODER.encode({}))
+    assert DEFAULT_ENCODER.names == MODEL_FEATURES
