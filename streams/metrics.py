@@ -47,6 +47,10 @@ DEAD_LETTERS = Counter(
     "loanwatch_dead_letters_total", "Messages sent to a dead-letter topic, by source topic "
     "kind.", ["source"], registry=REGISTRY,
 )  # fmt: skip
+REORDER_HELD = Gauge(
+    "loanwatch_reorder_held_events", "Events waiting in the reorder buffer for the other "
+    "input topics.", registry=REGISTRY,
+)  # fmt: skip
 SINK_BATCH_ROWS = Histogram(
     "loanwatch_sink_batch_rows", "Rows written to PostgreSQL per flush.",
     buckets=BATCH_BUCKETS, registry=REGISTRY,

@@ -1,36 +1,40 @@
 """The monitoring agent: input events through the detectors engine into tiers and alerts.
 
-One agent reads the three input topics (co-partitioned by ``borrower_id``) in batches. For
-each batch it
+One agent reads the three input topics (co-partitioned by ``borrower_id``) in batches:
 
-1. parses each message (a bad one goes to its dead-letter topic and table with its original
-   bytes and the reason, and the batch goes on);
-2. runs ``Monitor.process`` with the borrower's state from the ``borrowers`` table (backed by
-   its changelog topic) and writes the new state back;
-3. writes the batch's rows to PostgreSQL (retrying, so an outage pauses the agent);
-4. sends tier changes, alerts, dead letters and matured outcomes to Kafka and waits for the
-   broker's acknowledgements;
+1. each message is parsed; a bad one goes to its dead-letter topic and table with its
+   original bytes and the reason, and the batch goes on;
+2. good events wait in a :class:`ReorderBuffer` that releases each partition's events in
+   event-time order across the three topics (at most ``LOANWATCH_REORDER_HOLD_S`` late);
+3. each released event runs through ``Monitor.process`` with the borrower's state from the
+   ``borrowers`` table (backed by its changelog topic), and the new state is written back;
+4. the round's rows are written to PostgreSQL (retrying, so an outage pauses the agent),
+   its tier changes, alerts, dead letters and matured outcomes are sent to Kafka and the
+   broker's acknowledgements awaited;
 
-and only then moves on, which lets Faust commit the batch's offsets. A crash anywhere before
-that redelivers the batch: the state may already hold those events, so the engine reports
-them as duplicates carrying their first decision, whose outputs are sent again; rows and
-messages keep their ids, so PostgreSQL holds each once and consumers can drop repeats.
+and only then are the events acknowledged, which lets Faust commit their offsets. A crash
+anywhere before that redelivers them: the state may already hold those events, so the engine
+reports them as duplicates carrying their first decision, whose outputs are sent again; rows
+and messages keep their ids, so PostgreSQL holds each once and consumers can drop repeats.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import faust
 import structlog
-from faust.streams import Stream
+from faust.streams import Stream, _current_event
+from faust.types import TP
 
 from detectors.decision import Decision
 from detectors.engine import Monitor
-from detectors.events import EventError, parse_event
+from detectors.events import Event, EventError, parse_event
 from detectors.models.inputs import DEFAULT_ENCODER
 from detectors.policy import load_policy
 from detectors.state import BorrowerState
@@ -39,6 +43,7 @@ from streams.app import app
 from streams.history import HistorySink
 from streams.messages import dead_letter_headers, json_bytes
 from streams.modelsync import LiveModels, Trainer, follow_snapshots, outcome_message, run_forever
+from streams.reorder import ReorderBuffer
 from streams.settings import get_settings
 from streams.topics import TopicPlan
 
@@ -64,42 +69,95 @@ outcomes = app.topic(plan.model_outcomes.name, partitions=1, **RAW)
 EVENT_TYPE_OF_TOPIC = {spec.name: kind for kind, spec in plan.inputs.items()}
 
 
+reorder: ReorderBuffer[tuple[faust.EventT[bytes], Event]] = ReorderBuffer(
+    tuple(EVENT_TYPE_OF_TOPIC), hold_s=settings.reorder_hold_s,
+    max_hold_s=settings.reorder_max_hold_s,
+)
+# The agent and the release timer both process; one at a time keeps each borrower's events
+# in order and the table, sink and sends of a round together.
+processing = asyncio.Lock()
+unsent: list[Awaitable[Any]] = []
+
+
 @app.agent(events)
 async def monitor(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    """Process the input topics batch by batch (see the module docstring)."""
+    """Admit each batch into the reorder buffer and process what it releases."""
     assert isinstance(stream, Stream)  # take_events is on the class, not the protocol
     async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):
-        sends: list[Awaitable[Any]] = []
-        appended: list[float] = []
-        for event in batch:
-            # Table writes go to the changelog partition of the "current" event, which
-            # take_events does not set for each event of a batch.
-            stream._set_current_event(event)
-            sends.extend(await handle(event))
-            appended.append(event.message.timestamp)
-        stream._set_current_event(None)
-        await sink.flush()
-        await asyncio.gather(*[await send for send in sends])
-        done = time.time()
-        for timestamp in appended:
-            metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - timestamp))
+        async with processing:
+            received = time.monotonic()
+            for event in batch:
+                admit(event, received)
+            await process_released()
         yield None
 
 
-async def handle(event: faust.EventT[bytes]) -> list[Awaitable[Any]]:
-    """Process one message; return the sends it produced (not yet awaited)."""
+@app.timer(interval=settings.reorder_hold_s / 2)
+async def release_held() -> None:
+    """Release events whose hold expired while no new batch arrived."""
+    if len(reorder):
+        async with processing:
+            await process_released()
+
+
+def admit(event: faust.EventT[bytes], received: float) -> None:
+    """Parse one message: a bad one is dead-lettered now, a good one waits in the buffer.
+
+    A held message gets an extra reference, so the batch's acknowledgement does not let
+    Faust commit its offset before it is processed.
+    """
     message = event.message
     kind = EVENT_TYPE_OF_TOPIC[message.topic]
-    raw: bytes = message.value or b""
     try:
-        parsed = parse_event(raw)
+        parsed = parse_event(message.value or b"")
         if parsed.event_type != kind:
             raise EventError("event_type", f"'{parsed.event_type}' does not go on {message.topic}")
         if message.key != parsed.borrower_id.encode():
             raise EventError(None, "the message key must be the event's borrower_id")
     except EventError as error:
-        return [dead_letter(kind, message, str(error))]
-    key = message.key
+        unsent.append(dead_letter(kind, message, str(error)))
+        return
+    message.incref()
+    reorder.add(message.partition, message.topic, parsed.occurred_at.timestamp(), received,
+                (event, parsed))  # fmt: skip
+
+
+async def process_released() -> None:
+    """Process released events, write their rows, send their outputs, then ack them."""
+    released = reorder.release(time.monotonic(), caught_up)
+    for event, parsed in released:
+        with current_event(event):
+            unsent.extend(handle(event, parsed))
+    metrics.REORDER_HELD.set(len(reorder))
+    await sink.flush()
+    sends = unsent[:]
+    unsent.clear()
+    await asyncio.gather(*[await send for send in sends])
+    done = time.time()
+    for event, _ in released:
+        event.ack()
+        metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
+
+
+def caught_up(partition: int, topic: str) -> bool:
+    """Whether this worker has read every message of the topic partition that exists now.
+
+    Faust's consumer knows the partition's end offset (highwater) and the offset of the last
+    message it handed to the stream (after an assignment: the committed offset it sought).
+    """
+    consumer: Any = app.consumer
+    tp = TP(topic, partition)
+    end = consumer.highwater(tp)
+    read = consumer._read_offset.get(tp)
+    if end is None:
+        return False
+    return end == 0 or (read is not None and read >= end - 1)
+
+
+def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
+    """Run the engine on one event; return the sends it produced (not yet awaited)."""
+    kind = parsed.event_type
+    key = event.message.key
     stored = borrowers.get(key)
     state = BorrowerState.from_bytes(stored) if stored else None
     state, decision = engine.process(state, parsed)
@@ -143,6 +201,29 @@ def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
                          message.key)  # fmt: skip
     headers = dead_letter_headers(reason, message.topic, message.partition, message.offset)
     return dead_letters[kind].send(key=message.key, value=value, headers=headers)
+
+
+@app.on_partitions_revoked.connect  # type: ignore[arg-type]
+async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
+    """Drop held events of partitions given to another worker; it reads them again."""
+    dropped = reorder.drop_partitions({tp.partition for tp in revoked
+                                       if tp.topic in EVENT_TYPE_OF_TOPIC})  # fmt: skip
+    if dropped:
+        log.info("held events of revoked partitions dropped", count=len(dropped))
+
+
+@contextmanager
+def current_event(event: faust.EventT[bytes]) -> Iterator[None]:
+    """Make ``event`` Faust's current event, as stream iteration would.
+
+    Table writes go to the changelog partition of the current event; batches and the
+    release timer process outside Faust's own iteration, so they set it here.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 @app.task

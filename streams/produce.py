@@ -17,7 +17,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 from tqdm import tqdm
 
-from streams.topics import TopicPlan
+from streams.topics import TopicPlan, create_topics
 
 
 @dataclass
@@ -70,7 +70,12 @@ def produce_file(
     path: Path, bootstrap: str, plan: TopicPlan, *, rate: float | None = None,
     show_progress: bool = False,
 ) -> ProduceReport:  # fmt: skip
-    """Send every routable line of ``path``; ``rate`` caps events per second."""
+    """Send every routable line of ``path``; ``rate`` caps events per second.
+
+    The input topics are created first when missing: a topic auto-created by the broker
+    would get the broker's default partition count and break co-partitioning.
+    """
+    create_topics(bootstrap, plan.inputs.values())
     report = ProduceReport()
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=256 * 1024,

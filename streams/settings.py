@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None  # bearer token of the lookup API; unset disables it
     batch_size: int = 1000  # events taken from the stream per batch
     batch_within_s: float = 0.1  # longest wait to fill a batch
+    reorder_hold_s: float = 0.25  # longest an event waits for an idle input topic
+    reorder_max_hold_s: float = 5.0  # longest an event waits for a topic still catching up
     model_snapshot_every: int = 1000  # matured outcomes between published model checkpoints
     log_level: str = "INFO"
     log_json: bool = False

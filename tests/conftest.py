@@ -113,12 +113,13 @@ def fresh_database(server_url: str) -> Iterator[str]:
 class WorkerProcess:
     """A ``loanwatch worker`` subprocess with its own web port, data dir and log file."""
 
-    def __init__(self, stack: Stack, workdir: Path, name: str = "worker") -> None:
+    def __init__(self, stack: Stack, workdir: Path, name: str = "worker", **env: str) -> None:
         self.log_path = workdir / f"{name}.log"
         self.web_port = free_port()
         self.env = stack.env(
             LOANWATCH_WEB_PORT=str(self.web_port),
             LOANWATCH_DATA_DIR=str(workdir / f"{name}-data"),
+            **env,
         )
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -163,3 +164,25 @@ def start_worker(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., WorkerP
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def pipeline_stack(
+    run_id: str, kafka_bootstrap: str, server_url: str
+) -> Iterator[Callable[[str], Stack]]:
+    """Make an isolated pipeline: its own topic prefix, app id and migrated database."""
+    from streams.migrate import migrate
+    from streams.settings import REPO_ROOT
+
+    cleanups: list[Iterator[str]] = []
+
+    def make(name: str) -> Stack:
+        databases = scratch_database(server_url, f"lwtest_{run_id}_{name}")
+        url = next(databases)
+        cleanups.append(databases)
+        migrate(url, REPO_ROOT / "sql")
+        return Stack(f"{run_id}{name}", kafka_bootstrap, url, f"lwtest.{run_id}{name}.")
+
+    yield make
+    for databases in cleanups:
+        next(databases, None)

@@ -1,0 +1,107 @@
+"""Event-time order across the co-partitioned input topics.
+
+Kafka keeps order within a topic partition, but a borrower's repayment, borrowing and contact
+events travel on three topics, and a consumer can read one topic's partition ahead of
+another's. The buffer holds events per partition and releases them in ``occurred_at`` order:
+an event goes as soon as every input topic of its partition has delivered something at least
+as recent (the watermark). When a topic lags behind, the event waits for it while that topic
+still has unread messages (catching up on a backlog, where a wall-clock timeout would release
+events before older ones on the slower topic were read); once the topic has nothing unread,
+the event goes after ``hold_s`` seconds, so an idle topic delays the others by at most
+``hold_s``. Whatever the topics say, no event waits longer than ``max_hold_s``: a stalled
+topic must not stall the others. An event that arrives after a later one was released is
+processed as a late event (the engine places it by event time).
+
+Pure: the caller passes the clock and says which topic partitions are caught up.
+
+>>> buffer = ReorderBuffer(("repayment", "contact"), hold_s=0.5)
+>>> buffer.add(0, "repayment", occurred_at=20.0, received_at=0.0, item="r@20")
+>>> buffer.add(0, "contact", occurred_at=10.0, received_at=0.0, item="c@10")
+>>> busy = lambda partition, source: False     # contact still has unread messages
+>>> buffer.release(now=0.1, caught_up=busy)    # contact has reached 10 only: r@20 waits
+['c@10']
+>>> buffer.release(now=2.0, caught_up=busy)    # ... while contact has a backlog
+[]
+>>> buffer.release(now=2.0, caught_up=lambda partition, source: True)
+['r@20']
+>>> len(buffer)
+0
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Sequence
+from itertools import count
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class ReorderBuffer(Generic[T]):
+    """Per-partition heaps of held items, ordered by event time then arrival."""
+
+    def __init__(self, sources: Sequence[str], hold_s: float, max_hold_s: float = 5.0) -> None:
+        self.sources = tuple(sources)
+        self.hold_s = hold_s
+        self.max_hold_s = max_hold_s
+        self._heaps: dict[int, list[tuple[float, int, float, T]]] = {}
+        self._latest: dict[tuple[int, str], float] = {}
+        self._sequence = count()
+
+    def __len__(self) -> int:
+        return sum(len(heap) for heap in self._heaps.values())
+
+    def add(self, partition: int, source: str, occurred_at: float, received_at: float,
+            item: T) -> None:  # fmt: skip
+        """Hold ``item`` (from ``source``'s ``partition``) until it may be released."""
+        key = (partition, source)
+        self._latest[key] = max(self._latest.get(key, -math.inf), occurred_at)
+        heap = self._heaps.setdefault(partition, [])
+        heapq.heappush(heap, (occurred_at, next(self._sequence), received_at, item))
+
+    def watermark(self, partition: int) -> float:
+        """The event time every source of ``partition`` has reached (-inf if one is silent).
+
+        >>> ReorderBuffer(("a", "b"), 1.0).watermark(3)
+        -inf
+        """
+        return min(self._latest.get((partition, source), -math.inf) for source in self.sources)
+
+    def release(self, now: float, caught_up: Callable[[int, str], bool]) -> list[T]:
+        """Items that may go now, each partition's in event-time order."""
+        released: list[T] = []
+        for partition, heap in self._heaps.items():
+            mark = self.watermark(partition)
+            while heap and (
+                heap[0][0] <= mark or self._expired(partition, heap[0], now, caught_up)
+            ):
+                released.append(heapq.heappop(heap)[3])
+        return released
+
+    def _expired(self, partition: int, top: tuple[float, int, float, T], now: float,
+                 caught_up: Callable[[int, str], bool]) -> bool:  # fmt: skip
+        occurred_at, _, received_at, _ = top
+        if received_at + self.hold_s > now:
+            return False
+        if received_at + self.max_hold_s <= now:
+            return True
+        behind = (s for s in self.sources
+                  if self._latest.get((partition, s), -math.inf) < occurred_at)  # fmt: skip
+        return all(caught_up(partition, source) for source in behind)
+
+    def drop_partitions(self, partitions: set[int]) -> list[T]:
+        """Forget the held items of partitions this worker no longer owns (a rebalance);
+        they were not acknowledged, so their new owner reads them again.
+
+        >>> b = ReorderBuffer(("a",), 1.0); b.add(2, "a", 1.0, 0.0, "x")
+        >>> b.drop_partitions({2}), len(b)
+        (['x'], 0)
+        """
+        dropped: list[T] = []
+        for partition in partitions:
+            dropped.extend(item for *_, item in self._heaps.pop(partition, []))
+            for source in self.sources:
+                self._latest.pop((partition, source), None)
+        return dropped

@@ -1,0 +1,124 @@
+"""What the pipeline tests share: expected results from replay, and reading what came out."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer, TopicPartition
+
+from detectors.policy import load_policy
+from streams.bench import write_events
+from streams.produce import produce_file
+from streams.replay import replay_file
+from streams.settings import Settings
+from streams.topics import TopicPlan
+from tests.conftest import Stack
+
+TOKEN = "test-token"
+# Tier change: (cause_event_id, borrower_id, previous_tier, tier, reasons)
+TierRow = tuple[str, str, str | None, str, tuple[str, ...]]
+
+
+def plan_for(stack: Stack) -> TopicPlan:
+    settings = Settings(kafka_bootstrap=stack.kafka_bootstrap, topic_prefix=stack.topic_prefix)
+    return TopicPlan(settings, load_policy())
+
+
+def simulated_events(path: Path, events: int, seed: int) -> Path:
+    write_events(path, events, seed)
+    return path
+
+
+def expected_from_replay(events: Path, out: Path) -> tuple[set[TierRow], set[str]]:
+    """Tier changes and alert ids that ``loanwatch replay`` gives for the same file."""
+    replay_file(events, out, load_policy(), progress=False)
+    changes = {
+        (c["cause_event_id"], c["borrower_id"], c["previous_tier"], c["tier"], tuple(c["reasons"]))
+        for c in map(json.loads, (out / "tier_changes.jsonl").read_text().splitlines())
+    }
+    alert_lines = (out / "alerts.jsonl").read_text().splitlines()
+    alerts = {alert["alert_id"] for alert in map(json.loads, alert_lines)}
+    return changes, alerts
+
+
+def produce(stack: Stack, path: Path) -> int:
+    return produce_file(path, stack.kafka_bootstrap, plan_for(stack)).sent
+
+
+def rows_in_database(url: str) -> tuple[list[TierRow], list[str]]:
+    """All tier-history rows and alert ids (lists: duplicates would show)."""
+    with psycopg.connect(url) as conn:
+        changes = [
+            (cause, borrower, previous, tier, tuple(reasons))
+            for cause, borrower, previous, tier, reasons in conn.execute(
+                "select cause_event_id, borrower_id, previous_tier, tier, reasons from tier_history"
+            )
+        ]
+        alerts = [row[0] for row in conn.execute("select alert_id from alerts")]
+    return changes, alerts
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str,
+               log: Callable[[], str] = lambda: "") -> None:  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in {timeout_s:.0f} s\n{log()}")
+        time.sleep(1)
+
+
+def read_topic(bootstrap: str, topic: str) -> list[Any]:
+    """Every message of ``topic`` from the beginning to its current end."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        records: list[Any] = []
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def outputs_in_kafka(stack: Stack) -> tuple[set[TierRow], list[str]]:
+    """Tier changes (as a set: delivery is at least once) and every alert id sent."""
+    plan = plan_for(stack)
+    changes = set()
+    for record in read_topic(stack.kafka_bootstrap, plan.tier_changes.name):
+        c = json.loads(record.value)
+        changes.add((c["cause_event_id"], c["borrower_id"], c["previous_tier"], c["tier"],
+                     tuple(c["reasons"])))  # fmt: skip
+    alerts = [
+        json.loads(record.value)["alert_id"]
+        for queue in plan.queues
+        for record in read_topic(stack.kafka_bootstrap, plan.alert_topic(queue))
+    ]
+    return changes, alerts
+
+
+def http_get(port: int, path: str, token: str | None = TOKEN) -> tuple[int, Any]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body.decode(errors="replace")

@@ -1,0 +1,215 @@
+"""The streaming pipeline on the real broker and database, against ``loanwatch replay``.
+
+One worker processes half of a simulated portfolio's events with two malformed messages
+mixed in, is stopped, restarted, and processes the rest; two other workers process the whole
+file together. Both runs must give exactly the tier changes and alerts that replay gives for
+the same events, in PostgreSQL (each row once) and in Kafka (at least once, same ids).
+Models do not publish a snapshot during these runs (``LOANWATCH_MODEL_SNAPSHOT_EVERY`` is
+high), so live scoring uses the same scorecard as replay.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from kafka import KafkaProducer
+
+from tests.conftest import Stack, WorkerProcess
+from tests.e2e.pipeline_support import (
+    TOKEN,
+    TierRow,
+    expected_from_replay,
+    http_get,
+    outputs_in_kafka,
+    plan_for,
+    produce,
+    read_topic,
+    rows_in_database,
+    simulated_events,
+    wait_until,
+)
+
+EVENTS = 3000
+WORKER_ENV = {"LOANWATCH_API_TOKEN": TOKEN, "LOANWATCH_MODEL_SNAPSHOT_EVERY": "1000000000"}
+BROKEN_JSON = b'{"event_type": "repayment", "borrower_id": "zz", "event_id": '
+NEGATIVE_AMOUNT = (
+    b'{"event_id": "neg-1", "event_type": "repayment", "borrower_id": "zz",'
+    b' "occurred_at": "2024-02-01T00:00:00+00:00", "loan_id": "L", "due_date": "2024-02-01",'
+    b' "amount_due": -5, "amount_paid": 0, "days_past_due": 0}'
+)
+
+
+@dataclass
+class Phase:
+    """What a run looked like once its outputs were all in PostgreSQL."""
+
+    expected_changes: set[TierRow]
+    expected_alerts: set[str]
+    db_changes: list[TierRow]
+    db_alerts: list[str]
+    kafka_changes: set[TierRow]
+    kafka_alerts: list[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def start(stack: Stack, workdir: Path, name: str) -> WorkerProcess:
+    return WorkerProcess(stack, workdir, name, **WORKER_ENV).start()
+
+
+def wait_ready(worker: WorkerProcess) -> None:
+    wait_until(lambda: http_get(worker.web_port, "/ready", None)[0] == 200, 120,
+               f"{worker.log_path.name} ready", worker.log_tail)  # fmt: skip
+
+
+def metrics_excerpt(worker: WorkerProcess) -> str:
+    """The worker's loanwatch metrics without histograms, for a failure message."""
+    try:
+        text = http_get(worker.web_port, "/metrics", None)[1]
+    except OSError as error:
+        return f"(metrics unavailable: {error})"
+    return "\n".join(line for line in str(text).splitlines()
+                     if line.startswith("loanwatch_") and "_bucket" not in line)  # fmt: skip
+
+
+def settle(stack: Stack, events: Path, out: Path, workers: list[WorkerProcess]) -> Phase:
+    """Wait until PostgreSQL holds as many rows as replay gives, then read everything."""
+    changes, alerts = expected_from_replay(events, out)
+
+    def complete() -> bool:
+        db_changes, db_alerts = rows_in_database(stack.database_url)
+        return len(db_changes) >= len(changes) and len(db_alerts) >= len(alerts)
+
+    def logs() -> str:
+        db_changes, db_alerts = rows_in_database(stack.database_url)
+        counts = (f"tier changes {len(db_changes)} of {len(changes)}, "
+                  f"alerts {len(db_alerts)} of {len(alerts)}")  # fmt: skip
+        return "\n".join([counts, *(f"{w.log_tail()}\n{metrics_excerpt(w)}" for w in workers)])
+    wait_until(complete, 180, "all rows in PostgreSQL", logs)
+    db_changes, db_alerts = rows_in_database(stack.database_url)
+    kafka_changes, kafka_alerts = outputs_in_kafka(stack)
+    return Phase(changes, alerts, db_changes, db_alerts, kafka_changes, kafka_alerts)
+
+
+@pytest.fixture(scope="module")
+def restarted_run(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    stack = pipeline_stack("restart")
+    tmp = tmp_path_factory.mktemp("restart")
+    events = simulated_events(tmp / "events.jsonl", EVENTS, seed=11)
+    lines = events.read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    first = _write(tmp / "first.jsonl", lines[:half])
+    rest = _write(tmp / "rest.jsonl", lines[half:])
+
+    worker = start(stack, tmp, "first")
+    try:
+        produce(stack, first)
+        producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
+        topic = plan_for(stack).input_topic("repayment")
+        producer.send(topic, key=b"zz", value=BROKEN_JSON)
+        producer.send(topic, key=b"zz", value=NEGATIVE_AMOUNT)
+        producer.flush()
+        producer.close()
+        before = settle(stack, first, tmp / "replay-first", [worker])
+        before.extra["metrics"] = http_get(worker.web_port, "/metrics", None)[1]
+        before.extra["good_events"] = half
+        borrower = before.db_changes[0][1]
+        before.extra["borrower"] = borrower
+        before.extra["lookup"] = http_get(worker.web_port, f"/borrowers/{borrower}")
+        before.extra["no_token"] = http_get(worker.web_port, f"/borrowers/{borrower}", None)
+        before.extra["wrong_token"] = http_get(worker.web_port, f"/borrowers/{borrower}", "nope")
+        before.extra["unknown"] = http_get(worker.web_port, "/borrowers/nobody-at-all")
+    finally:
+        worker.stop()
+
+    worker = start(stack, tmp, "second")
+    try:
+        produce(stack, rest)
+        after = settle(stack, events, tmp / "replay-all", [worker])
+    finally:
+        worker.stop()
+    dead = read_topic(stack.kafka_bootstrap, plan_for(stack).dead_letters["repayment"].name)
+    return {"stack": stack, "before": before, "after": after, "dead_letters": dead}
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines))
+    return path
+
+
+def assert_agrees(phase: Phase) -> None:
+    assert set(phase.db_changes) == phase.expected_changes
+    assert set(phase.db_alerts) == phase.expected_alerts
+    duplicates = [k for k, n in Counter(r[0] for r in phase.db_changes).items() if n > 1]
+    assert not duplicates
+    assert len(phase.db_alerts) == len(set(phase.db_alerts))
+    assert phase.kafka_changes == phase.expected_changes
+    assert set(phase.kafka_alerts) == phase.expected_alerts
+
+
+def test_live_results_agree_with_replay(restarted_run: dict[str, Any]) -> None:
+    assert restarted_run["before"].expected_changes, "the scenario must produce tier changes"
+    assert restarted_run["before"].expected_alerts, "the scenario must produce alerts"
+    assert_agrees(restarted_run["before"])
+
+
+def test_a_restarted_worker_goes_on_from_its_state_without_loss_or_duplicates(
+    restarted_run: dict[str, Any],
+) -> None:
+    after = restarted_run["after"]
+    assert len(after.expected_changes) > len(restarted_run["before"].expected_changes)
+    assert_agrees(after)
+
+
+def test_malformed_messages_are_dead_lettered_with_original_bytes_and_reason(
+    restarted_run: dict[str, Any],
+) -> None:
+    dead = restarted_run["dead_letters"]
+    assert sorted(r.value for r in dead) == sorted([BROKEN_JSON, NEGATIVE_AMOUNT])
+    for record in dead:
+        headers = dict(record.headers)
+        assert headers["loanwatch.reason"]
+        assert headers["loanwatch.source.topic"].decode().endswith("events.repayment")
+        assert int(headers["loanwatch.source.offset"]) >= 0
+    with psycopg.connect(restarted_run["stack"].database_url) as conn:
+        rows = dict(conn.execute("select payload, reason from dead_letters").fetchall())
+    assert set(rows) == {BROKEN_JSON, NEGATIVE_AMOUNT}
+    assert "amount_due" in rows[NEGATIVE_AMOUNT]
+
+
+def test_lookup_api_answers_with_a_token_and_refuses_without(
+    restarted_run: dict[str, Any],
+) -> None:
+    extra = restarted_run["before"].extra
+    status, body = extra["lookup"]
+    assert status == 200
+    assert body["tier"] in "ABCD" and body["reasons"] is not None
+    assert body["recent_decisions"] and body["recent_decisions"][0]["cause_event_id"]
+    assert extra["no_token"][0] == 401
+    assert extra["wrong_token"][0] == 401
+    assert extra["unknown"][0] == 404
+
+
+def test_metrics_show_real_values(restarted_run: dict[str, Any]) -> None:
+    text = restarted_run["before"].extra["metrics"]
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines() if line and not line.startswith("#")
+    }  # fmt: skip
+    processed = sum(
+        v for k, v in values.items()
+        if k.startswith("loanwatch_events_total") and 'outcome="processed"' in k
+    )  # fmt: skip
+    assert processed == restarted_run["before"].extra["good_events"]
+    assert values['loanwatch_dead_letters_total{source="repayment"}'] == 2
+    assert values["loanwatch_sink_batch_rows_count"] > 0
+    assert values["loanwatch_ingest_to_output_seconds_count"] > 0
+    assert values["loanwatch_event_to_decision_seconds_count"] > 0
+    assert any(k.startswith("loanwatch_alerts_total") and v > 0 for k, v in values.items())
+    transitions = [v for k, v in values.items() if k.startswith("loanwatch_tier_transitions")]
+    assert sum(transitions) > 0
+    assert restarted_run["before"].extra["borrower"] not in text  # no borrower ids in labels
