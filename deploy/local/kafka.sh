@@ -48,7 +48,9 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
+# Topics are created explicitly with their partition counts (loanwatch topics create):
+# an auto-created input topic would break co-partitioning by borrower_id.
+auto.create.topics.enable=false
 log.retention.hours=24
 log.segment.bytes=67108864
 PROPS
