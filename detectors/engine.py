@@ -97,13 +97,15 @@ class Monitor:
         outcomes: tuple[Outcome, ...] = ()
         if self.encoder is not None:
             snapshot = None
-            # A repayment reports its own days past due at its own time; the state's current
-            # position holds for other events only when they are not late.
+            # The borrower's position (worst loan) holds at this event's time only when the
+            # event is not late; a repayment also reports its own loan's days past due. A late
+            # event leaves no snapshot: its features already include newer events.
+            in_time = ts >= state.now
+            dpd = int(features["dpd_current"]) if in_time else 0
             if isinstance(event, Repayment):
-                snapshot = self.encoder.encode(features)
-                dpd = event.days_past_due
-            else:
-                dpd = int(features["dpd_current"]) if ts >= state.now else 0
+                dpd = max(dpd, event.days_past_due)
+                if in_time:
+                    snapshot = self.encoder.encode(features)
             state.pending, outcomes = policy.models.outcomes.advance(
                 state.pending, event.occurred_at, dpd, snapshot
             )

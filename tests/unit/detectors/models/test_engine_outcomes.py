@@ -310,24 +310,10 @@ def test_arrears_on_another_loan_make_the_snapshot_bad_at_a_contact() -> None:
     assert _arrears_elsewhere(lambda t: t.contact(11, "no_answer"))[T0.timestamp()] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.py gives OutcomeRule.advance a repayment's own days_past_due instead of "
-    "the borrower's position (max over loans, as dpd_current): a repayment on a current loan "
-    "hides another loan's 45 dpd, and the snapshot later matures good; a contact at the same "
-    "moment matures it bad",
-)
 def test_arrears_on_another_loan_make_the_snapshot_bad_at_a_repayment() -> None:
     assert _arrears_elsewhere(lambda t: t.repayment(11, loan="L1"))[T0.timestamp()] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a snapshot taken on a late event is stamped with that event's time (engine.py "
-    "passes event.occurred_at; OutcomeRule.advance stores Snapshot(stamp, ...)) although its "
-    "features already include newer events; a 30+ dpd report newer than the late event but "
-    "already processed can never mature it, so it matures good",
-)
 def test_a_late_snapshot_is_not_labelled_good_over_a_bad_report_in_its_horizon() -> None:
     t = Timeline()
     events: list[Event] = [
