@@ -77,6 +77,7 @@ reorder: ReorderBuffer[tuple[faust.EventT[bytes], Event]] = ReorderBuffer(
 # in order and the table, sink and sends of a round together.
 processing = asyncio.Lock()
 unsent: list[Awaitable[Any]] = []
+next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
 
 
 @app.agent(events)
@@ -107,6 +108,7 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
     Faust commit its offset before it is processed.
     """
     message = event.message
+    next_offset[message.tp] = message.offset + 1
     kind = EVENT_TYPE_OF_TOPIC[message.topic]
     try:
         parsed = parse_event(message.value or b"")
@@ -133,6 +135,11 @@ async def process_released() -> None:
     sends = unsent[:]
     unsent.clear()
     await asyncio.gather(*[await send for send in sends])
+    if released:
+        # The state written to the table travels through Faust's producer buffer; it must
+        # reach the changelog before the offsets that produced it may be committed, or a
+        # restart would restore a state that lacks committed events.
+        await app.producer.flush()
     done = time.time()
     for event, _ in released:
         event.ack()
@@ -140,18 +147,20 @@ async def process_released() -> None:
 
 
 def caught_up(partition: int, topic: str) -> bool:
-    """Whether this worker has read every message of the topic partition that exists now.
+    """Whether this worker has admitted every message of the topic partition that exists.
 
-    Faust's consumer knows the partition's end offset (highwater) and the offset of the last
-    message it handed to the stream (after an assignment: the committed offset it sought).
+    The partition's end offset (highwater) comes from Faust's consumer. What counts as read
+    is what :func:`admit` has seen: the consumer's own read offset runs ahead of it by the
+    messages still queued for the agent. Before the first message, the consumer's read offset
+    is the committed offset it sought, which is the end when nothing is left to read.
     """
     consumer: Any = app.consumer
     tp = TP(topic, partition)
     end = consumer.highwater(tp)
-    read = consumer._read_offset.get(tp)
     if end is None:
         return False
-    return end == 0 or (read is not None and read >= end - 1)
+    sought = consumer._read_offset.get(tp)
+    return end == 0 or next_offset.get(tp, 0) >= end or (sought is not None and sought >= end)
 
 
 def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
@@ -208,6 +217,8 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
     """Drop held events of partitions given to another worker; it reads them again."""
     dropped = reorder.drop_partitions({tp.partition for tp in revoked
                                        if tp.topic in EVENT_TYPE_OF_TOPIC})  # fmt: skip
+    for tp in revoked:
+        next_offset.pop(tp, None)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
 

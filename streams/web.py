@@ -20,7 +20,7 @@ from faust.web import Request, Response, View
 from detectors.state import BorrowerState
 from streams import metrics
 from streams.app import app
-from streams.pipeline import borrowers, live
+from streams.pipeline import EVENT_TYPE_OF_TOPIC, borrowers, live
 from streams.settings import get_settings
 
 settings = get_settings()
@@ -102,10 +102,11 @@ async def health(self: View, request: Request) -> Response:
 @app.page("/ready")
 async def ready(self: View, request: Request) -> Response:
     recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-    assigned = bool(app.consumer.assignment()) if recovered else False
-    status = 200 if recovered and assigned and not app.rebalancing else 503
-    return self.json({"ready": status == 200, "recovered": recovered, "assigned": assigned,
-                      "model_version": live.version}, status=status)  # fmt: skip
+    inputs = {tp.partition for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC}
+    status = 200 if recovered and inputs and not app.rebalancing else 503
+    return self.json({"ready": status == 200, "recovered": recovered,
+                      "input_partitions": len(inputs), "model_version": live.version},
+                     status=status)  # fmt: skip
 
 
 @app.page("/metrics")

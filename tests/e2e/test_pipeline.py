@@ -1,5 +1,10 @@
 """The streaming pipeline on the real broker and database, against ``loanwatch replay``.
 
+For the restarted worker, the events are in Kafka before it starts (a backlog), so each
+partition's events are processed in event-time order across the three input topics; the
+two workers get a live stream once both hold their partitions (docs/pipeline.md says when a
+live stream gets the same order).
+
 One worker processes half of a simulated portfolio's events with two malformed messages
 mixed in, is stopped, restarted, and processes the rest; two other workers process the whole
 file together. Both runs must give exactly the tier changes and alerts that replay gives for
@@ -35,6 +40,8 @@ from tests.e2e.pipeline_support import (
 )
 
 EVENTS = 3000
+PAIR_EVENTS = 6000
+PARTITIONS = 8  # LOANWATCH_TOPIC_PARTITIONS default
 WORKER_ENV = {"LOANWATCH_API_TOKEN": TOKEN, "LOANWATCH_MODEL_SNAPSHOT_EVERY": "1000000000"}
 BROKEN_JSON = b'{"event_type": "repayment", "borrower_id": "zz", "event_id": '
 NEGATIVE_AMOUNT = (
@@ -57,13 +64,17 @@ class Phase:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def start(stack: Stack, workdir: Path, name: str) -> WorkerProcess:
-    return WorkerProcess(stack, workdir, name, **WORKER_ENV).start()
+def start(stack: Stack, workdir: Path, name: str, **env: str) -> WorkerProcess:
+    return WorkerProcess(stack, workdir, name, **{**WORKER_ENV, **env}).start()
 
 
-def wait_ready(worker: WorkerProcess) -> None:
-    wait_until(lambda: http_get(worker.web_port, "/ready", None)[0] == 200, 120,
-               f"{worker.log_path.name} ready", worker.log_tail)  # fmt: skip
+def both_assigned(worker: WorkerProcess) -> bool:
+    """Ready, and holding only part of the partitions (the other worker has joined)."""
+    try:
+        status, body = http_get(worker.web_port, "/ready", None)
+    except OSError:
+        return False
+    return status == 200 and 0 < body.get("input_partitions", 0) < PARTITIONS
 
 
 def metrics_excerpt(worker: WorkerProcess) -> str:
@@ -87,7 +98,9 @@ def settle(stack: Stack, events: Path, out: Path, workers: list[WorkerProcess]) 
     def logs() -> str:
         db_changes, db_alerts = rows_in_database(stack.database_url)
         counts = (f"tier changes {len(db_changes)} of {len(changes)}, "
-                  f"alerts {len(db_alerts)} of {len(alerts)}")  # fmt: skip
+                  f"alerts {len(db_alerts)} of {len(alerts)}; missing tier changes "
+                  f"{sorted(changes - set(db_changes))[:5]}, missing alerts "
+                  f"{sorted(alerts - set(db_alerts))[:5]}")  # fmt: skip
         return "\n".join([counts, *(f"{w.log_tail()}\n{metrics_excerpt(w)}" for w in workers)])
     wait_until(complete, 180, "all rows in PostgreSQL", logs)
     db_changes, db_alerts = rows_in_database(stack.database_url)
@@ -105,15 +118,15 @@ def restarted_run(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory)
     first = _write(tmp / "first.jsonl", lines[:half])
     rest = _write(tmp / "rest.jsonl", lines[half:])
 
+    produce(stack, first)
+    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
+    topic = plan_for(stack).input_topic("repayment")
+    producer.send(topic, key=b"zz", value=BROKEN_JSON)
+    producer.send(topic, key=b"zz", value=NEGATIVE_AMOUNT)
+    producer.flush()
+    producer.close()
     worker = start(stack, tmp, "first")
     try:
-        produce(stack, first)
-        producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
-        topic = plan_for(stack).input_topic("repayment")
-        producer.send(topic, key=b"zz", value=BROKEN_JSON)
-        producer.send(topic, key=b"zz", value=NEGATIVE_AMOUNT)
-        producer.flush()
-        producer.close()
         before = settle(stack, first, tmp / "replay-first", [worker])
         before.extra["metrics"] = http_get(worker.web_port, "/metrics", None)[1]
         before.extra["good_events"] = half
@@ -126,9 +139,9 @@ def restarted_run(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory)
     finally:
         worker.stop()
 
+    produce(stack, rest)
     worker = start(stack, tmp, "second")
     try:
-        produce(stack, rest)
         after = settle(stack, events, tmp / "replay-all", [worker])
     finally:
         worker.stop()
@@ -213,3 +226,48 @@ def test_metrics_show_real_values(restarted_run: dict[str, Any]) -> None:
     transitions = [v for k, v in values.items() if k.startswith("loanwatch_tier_transitions")]
     assert sum(transitions) > 0
     assert restarted_run["before"].extra["borrower"] not in text  # no borrower ids in labels
+
+
+@pytest.fixture(scope="module")
+def two_workers(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    stack = pipeline_stack("pair")
+    tmp = tmp_path_factory.mktemp("pair")
+    events = simulated_events(tmp / "events.jsonl", PAIR_EVENTS, seed=12)
+    # Both workers hold their partitions before the events arrive: this test is about
+    # splitting the work, not about a rebalance in the middle of it.
+    env = {"LOANWATCH_REORDER_HOLD_S": "1.0"}
+    workers = [start(stack, tmp, "left", **env), start(stack, tmp, "right", **env)]
+    try:
+        for worker in workers:
+            wait_until(lambda w=worker: both_assigned(w), 120, f"{worker.log_path.name} ready",
+                       worker.log_tail)  # fmt: skip
+        produce(stack, events)
+        phase = settle(stack, events, tmp / "replay", workers)
+        borrower = phase.db_changes[0][1]
+        phase.extra["lookups"] = [http_get(w.web_port, f"/borrowers/{borrower}") for w in workers]
+        phase.extra["no_token"] = [http_get(w.web_port, f"/borrowers/{borrower}", None)
+                                   for w in workers]  # fmt: skip
+        phase.extra["metrics"] = [str(http_get(w.web_port, "/metrics", None)[1]) for w in workers]
+    finally:
+        for worker in workers:
+            worker.stop()
+    return {"stack": stack, "phase": phase}
+
+
+def test_two_workers_split_the_partitions_and_agree_with_replay(
+    two_workers: dict[str, Any],
+) -> None:
+    assert_agrees(two_workers["phase"])
+    for text in two_workers["phase"].extra["metrics"]:
+        processed = sum(
+            float(line.split(" ")[1]) for line in text.splitlines()
+            if line.startswith("loanwatch_events_total") and 'outcome="processed"' in line
+        )  # fmt: skip
+        assert 0 < processed < PAIR_EVENTS, "each worker processes a share of the events"
+
+
+def test_either_worker_answers_for_any_borrower(two_workers: dict[str, Any]) -> None:
+    lookups = two_workers["phase"].extra["lookups"]
+    assert [status for status, _ in lookups] == [200, 200]
+    assert lookups[0][1] == lookups[1][1]
+    assert [status for status, _ in two_workers["phase"].extra["no_token"]] == [401, 401]
