@@ -21,11 +21,12 @@ and messages keep their ids, so PostgreSQL holds each once and consumers can dro
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import faust
 import structlog
@@ -78,6 +79,8 @@ reorder: ReorderBuffer[tuple[faust.EventT[bytes], Event]] = ReorderBuffer(
 processing = asyncio.Lock()
 unsent: list[Awaitable[Any]] = []
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
+log_ends: dict[TP, int] = {}  # per input topic partition: its end offset, from the broker
+log_ends_at = -math.inf
 
 
 @app.agent(events)
@@ -126,7 +129,10 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
 
 async def process_released() -> None:
     """Process released events, write their rows, send their outputs, then ack them."""
-    released = reorder.release(time.monotonic(), caught_up)
+    now = time.monotonic()
+    if len(reorder):
+        await refresh_log_ends(now)
+    released = reorder.release(now, caught_up)
     for event, parsed in released:
         with current_event(event):
             unsent.extend(handle(event, parsed))
@@ -146,20 +152,35 @@ async def process_released() -> None:
         metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
 
 
-def caught_up(partition: int, topic: str) -> bool:
-    """Whether this worker has admitted every message of the topic partition that exists.
+async def refresh_log_ends(now: float) -> None:
+    """Ask the broker for the input partitions' end offsets (at most every half hold).
 
-    The partition's end offset (highwater) comes from Faust's consumer. What counts as read
-    is what :func:`admit` has seen: the consumer's own read offset runs ahead of it by the
-    messages still queued for the agent. Before the first message, the consumer's read offset
-    is the committed offset it sought, which is the end when nothing is left to read.
+    Not the highwater of the last fetch: Faust pauses fetching from partitions whose stream
+    buffer is full, and a paused partition's highwater goes stale while messages pile up.
     """
-    consumer: Any = app.consumer
+    global log_ends_at
+    if now - log_ends_at < settings.reorder_hold_s / 2:
+        return
+    log_ends_at = now
+    mine = [tp for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC]
+    if mine:
+        log_ends.update(await app.consumer.highwaters(*mine))
+
+
+def caught_up(partition: int, topic: str) -> bool:
+    """Whether this worker has admitted every message the topic partition had at the last
+    :func:`refresh_log_ends`.
+
+    What counts as read is what :func:`admit` has seen: the consumer's own read offset runs
+    ahead of it by the messages still queued for the agent. Before the first message, the
+    consumer's read offset is the committed offset it sought, which is the end when nothing
+    is left to read.
+    """
     tp = TP(topic, partition)
-    end = consumer.highwater(tp)
+    end = log_ends.get(tp)
     if end is None:
         return False
-    sought = consumer._read_offset.get(tp)
+    sought = cast(Any, app.consumer)._read_offset.get(tp)
     return end == 0 or next_offset.get(tp, 0) >= end or (sought is not None and sought >= end)
 
 
@@ -219,6 +240,7 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
                                        if tp.topic in EVENT_TYPE_OF_TOPIC})  # fmt: skip
     for tp in revoked:
         next_offset.pop(tp, None)
+        log_ends.pop(tp, None)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
 

@@ -67,6 +67,8 @@ class TopicPlan:
         self.model_outcomes = TopicSpec(name("model.outcomes"), 1)
         snapshot_config = {"cleanup.policy": "compact", "max.message.bytes": "16777216"}
         self.model_snapshots = TopicSpec(name("model.snapshots"), 1, snapshot_config)
+        self.heartbeat = TopicSpec(name("heartbeat"), 1)
+        self.heartbeat_acks = TopicSpec(name("heartbeat.ack"), 1)
 
     def alert_topic(self, queue: str) -> str:
         return self.alerts[queue].name
@@ -78,6 +80,7 @@ class TopicPlan:
         return [
             *self.inputs.values(), *self.dead_letters.values(), self.tier_changes,
             *self.alerts.values(), self.model_outcomes, self.model_snapshots,
+            self.heartbeat, self.heartbeat_acks,
         ]  # fmt: skip
 
 

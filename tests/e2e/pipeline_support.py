@@ -51,6 +51,25 @@ def produce(stack: Stack, path: Path) -> int:
     return produce_file(path, stack.kafka_bootstrap, plan_for(stack)).sent
 
 
+def offsets_committed(stack: Stack) -> bool:
+    """Whether the worker group has committed every input message (nothing to redeliver)."""
+    plan = plan_for(stack)
+    # A consumer that names the group but never subscribes reads its offsets without joining.
+    group = f"lwtest-{stack.run_id}"
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=group,
+                             enable_auto_commit=False)  # fmt: skip
+    try:
+        partitions = [
+            TopicPartition(spec.name, p)
+            for spec in plan.inputs.values()
+            for p in consumer.partitions_for_topic(spec.name) or ()
+        ]
+        ends = consumer.end_offsets(partitions)
+        return all(ends[tp] == 0 or (consumer.committed(tp) or 0) >= ends[tp] for tp in partitions)
+    finally:
+        consumer.close()
+
+
 def rows_in_database(url: str) -> tuple[list[TierRow], list[str]]:
     """All tier-history rows and alert ids (lists: duplicates would show)."""
     with psycopg.connect(url) as conn:
