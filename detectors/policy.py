@@ -40,6 +40,7 @@ __all__ = [
     "default_policy_data",
     "load_policy",
     "parse_policy",
+    "policy_data",
 ]
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -119,15 +120,23 @@ def load_policy(path: Path | None = None) -> Policy:
     ...
     detectors.policy_reader.PolicyError: cannot read policy /no/such.toml: No such file or directory
     """
+    return parse_policy(policy_data(path))
+
+
+def policy_data(path: Path | None = None) -> dict[str, Any]:
+    """A policy file as decoded TOML, unvalidated; None reads the shipped default.
+
+    >>> policy_data()["version"]
+    'default-2024.1'
+    """
     if path is None:
-        return parse_policy(default_policy_data())
+        return default_policy_data()
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        return tomllib.loads(path.read_text("utf-8"))
     except OSError as error:
         raise PolicyError(f"cannot read policy {path}: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise PolicyError(f"{path} is not valid TOML: {error}") from None
-    return parse_policy(data)
 
 
 def parse_policy(data: Mapping[str, Any]) -> Policy:

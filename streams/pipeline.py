@@ -21,6 +21,8 @@ and messages keep their ids, so PostgreSQL holds each once and consumers can dro
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import math
 import time
 import weakref
@@ -37,7 +39,7 @@ from detectors.decision import Decision
 from detectors.engine import Monitor
 from detectors.events import Event, EventError, parse_event
 from detectors.models.inputs import DEFAULT_ENCODER
-from detectors.policy import load_policy
+from detectors.policy import load_policy, policy_data
 from detectors.state import BorrowerState
 from streams import metrics
 from streams.app import app
@@ -257,6 +259,20 @@ def current_event(event: faust.EventT[bytes]) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
+
+
+@app.task
+async def record_policy() -> None:
+    """Record the policy this worker decides with: decisions name its version, the
+    ``policy_versions`` table keeps what that version said."""
+    document = policy_data(settings.policy_path)
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+    recorder = HistorySink(settings.database_url)
+    recorder.add_policy(policy.version, digest, document)
+    try:
+        await recorder.flush()
+    finally:
+        await recorder.close()
 
 
 @app.task

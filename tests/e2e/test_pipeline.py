@@ -15,6 +15,7 @@ high), so live scoring uses the same scorecard as replay.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,10 @@ def first_run(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> 
         before = settle(stack, first, tmp / "replay-first", [worker])
         before.extra["metrics"] = http_get(worker.web_port, "/metrics", None)[1]
         before.extra["good_events"] = half
+        before.extra["policy_versions"] = {
+            json.loads(line)["policy_version"]
+            for line in (tmp / "replay-first" / "tier_changes.jsonl").read_text().splitlines()
+        }
         borrower = before.db_changes[0][1]
         before.extra["borrower"] = borrower
         before.extra["lookup"] = http_get(worker.web_port, f"/borrowers/{borrower}")
@@ -287,3 +292,12 @@ def test_either_worker_answers_for_any_borrower(two_workers: dict[str, Any]) -> 
     assert [status for status, _ in lookups] == [200, 200]
     assert lookups[0][1] == lookups[1][1]
     assert [status for status, _ in two_workers["phase"].extra["no_token"]] == [401, 401]
+
+
+def test_the_worker_records_the_policy_it_decides_with(first_run: dict[str, Any]) -> None:
+    with psycopg.connect(first_run["stack"].database_url) as conn:
+        rows = conn.execute("select version, sha256, document from policy_versions").fetchall()
+    versions = {version for version, _, _ in rows}
+    assert versions == set(first_run["before"].extra["policy_versions"])
+    assert all(len(digest) == 64 and document["version"] == version
+               for version, digest, document in rows)  # fmt: skip
