@@ -26,16 +26,17 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from tqdm import tqdm
 
+from detectors.decision import Decision
 from detectors.engine import Monitor
-from detectors.events import EventError, parse_event
+from detectors.events import Event, EventError, parse_event
 from detectors.policy import Policy
 from detectors.state import BorrowerState
 
-__all__ = ["Replay", "ReplayError", "replay_file"]
+__all__ = ["Observer", "Replay", "ReplayError", "replay_file"]
 
 _OUTPUT_NAMES = ("tier_changes.jsonl", "alerts.jsonl", "rejected.jsonl")
 _PROGRESS_EVERY = 8192  # lines between progress-bar updates: tqdm per line would cost more
@@ -47,6 +48,25 @@ class ReplayError(RuntimeError):
     >>> str(ReplayError("cannot read x"))
     'cannot read x'
     """
+
+
+class Observer(Protocol):
+    """Sees every parsed event with its decision (``loanwatch backtest`` collects its figures so).
+
+    >>> import io
+    >>> from detectors.policy import load_policy
+    >>> tiers: list[str] = []
+    >>> replay = Replay(Monitor(load_policy()), io.StringIO(), io.StringIO(), io.StringIO(),
+    ...                 observer=lambda event, decision: tiers.append(decision.tier))
+    >>> replay.feed(1, b'{"event_id": "e1", "event_type": "contact_status", "borrower_id": "b1",'
+    ...             b' "occurred_at": "2024-03-01T09:00:00Z", "channel": "sms",'
+    ...             b' "status": "reachable"}')
+    >>> tiers
+    ['A']
+    """
+
+    def __call__(self, event: Event, decision: Decision, /) -> None:
+        """Called once per accepted event, duplicates included, after the decision."""
 
 
 class Replay:
@@ -62,9 +82,11 @@ class Replay:
     """
 
     def __init__(
-        self, monitor: Monitor, tier_changes: IO[str], alerts: IO[str], rejected: IO[str]
-    ) -> None:
+        self, monitor: Monitor, tier_changes: IO[str], alerts: IO[str], rejected: IO[str],
+        observer: Observer | None = None,
+    ) -> None:  # fmt: skip
         self.monitor = monitor
+        self.observer = observer
         self.out_changes, self.out_alerts, self.out_rejected = tier_changes, alerts, rejected
         self.states: dict[str, BorrowerState] = {}
         self.events = self.rejected = self.duplicates = self.tier_changes = 0
@@ -87,6 +109,8 @@ class Replay:
         state, decision = self.monitor.process(states.get(event.borrower_id), event)
         states[event.borrower_id] = state
         self.events += 1
+        if self.observer is not None:
+            self.observer(event, decision)
         if decision.duplicate:
             self.duplicates += 1
             return
@@ -118,11 +142,13 @@ class Replay:
 
 
 def replay_file(
-    events: Path, out_dir: Path, policy: Policy, *, progress: bool | None = None
-) -> dict[str, Any]:
+    events: Path, out_dir: Path, policy: Policy, *, progress: bool | None = None,
+    observer: Observer | None = None, desc: str = "replay",
+) -> dict[str, Any]:  # fmt: skip
     """Replay ``events`` into ``out_dir``; returns the summary, also written as summary.json.
 
-    ``progress`` None shows a bar only when stderr is a terminal.
+    ``progress`` None shows a bar only when stderr is a terminal; ``observer`` sees every
+    event with its decision; ``desc`` labels the bar.
     """
     try:
         source = events.open("rb")
@@ -140,8 +166,8 @@ def replay_file(
     # would rescan them over and over for nothing (about 10% of the run). Restored afterwards.
     collecting = gc.isenabled()
     gc.disable()
-    bar = tqdm(total=size, unit="B", unit_scale=True, desc="replay", disable=not show)
-    replay = Replay(Monitor(policy), *outputs)
+    bar = tqdm(total=size, unit="B", unit_scale=True, desc=desc, disable=not show)
+    replay = Replay(Monitor(policy), *outputs, observer=observer)
     try:
         done = 0
         for number, line in enumerate(source, 1):
