@@ -83,7 +83,7 @@ class Replay:
 
     def __init__(
         self, monitor: Monitor, tier_changes: IO[str], alerts: IO[str], rejected: IO[str],
-        observer: Observer | None = None,
+        *, observer: Observer | None = None,
     ) -> None:  # fmt: skip
         self.monitor = monitor
         self.observer = observer
@@ -167,7 +167,8 @@ def replay_file(
     collecting = gc.isenabled()
     gc.disable()
     bar = tqdm(total=size, unit="B", unit_scale=True, desc=desc, disable=not show)
-    replay = Replay(Monitor(policy), *outputs, observer=observer)
+    changes, alerts, rejected = outputs
+    replay = Replay(Monitor(policy), changes, alerts, rejected, observer=observer)
     try:
         done = 0
         for number, line in enumerate(source, 1):
