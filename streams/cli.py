@@ -123,6 +123,41 @@ def produce(
                    f"{', '.join(map(str, report.skipped_lines))}...)", err=True)  # fmt: skip
 
 
+@cli.command()
+def simulate(
+    borrowers: Annotated[int, typer.Option("--borrowers", min=1, help="Borrowers.")] = 5000,
+    months: Annotated[int, typer.Option("--months", min=1, help="Months of event time.")] = 12,
+    seed: Annotated[int, typer.Option("--seed", help="Simulation seed.")] = 42,
+    out: Annotated[Path, typer.Option("--out", help="JSONL file for the events.")] = Path(
+        "events.jsonl"
+    ),
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="Truth CSV (default: truth.csv beside --out).")
+    ] = None,
+    kafka: Annotated[
+        bool, typer.Option("--kafka/--no-kafka", help="Also send the events to the input topics.")
+    ] = False,
+    rate: Annotated[
+        float | None, typer.Option("--rate", min=1, help="With --kafka: events/s (default: max).")
+    ] = None,
+) -> None:
+    """Simulate a seeded portfolio: contract-v1 events to --out (and Kafka), truth beside them."""
+    from detectors.simulation import Simulation
+    from streams.produce import produce_file
+    from streams.simulate import write_simulation
+
+    truth_path = truth if truth is not None else out.parent / "truth.csv"
+    show = sys.stderr.isatty()
+    sim = Simulation(borrowers=borrowers, seed=seed, months=months)
+    report = write_simulation(sim, out, truth_path, show_progress=show)
+    typer.echo(f"{report.events} events for {report.borrowers} borrowers ({report.bad} go bad) "
+               f"in {out}; truth in {truth_path}")  # fmt: skip
+    if kafka:
+        sent = produce_file(out, get_settings().kafka_bootstrap, _topic_plan(), rate=rate,
+                            show_progress=show)  # fmt: skip
+        typer.echo(f"{sent.sent} events sent to Kafka in {sent.seconds} s")
+
+
 bench = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is_help=True)
 cli.add_typer(bench, name="bench")
 
