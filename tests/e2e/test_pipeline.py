@@ -90,12 +90,20 @@ def metrics_excerpt(worker: WorkerProcess) -> str:
 
 
 def settle(stack: Stack, events: Path, out: Path, workers: list[WorkerProcess]) -> Phase:
-    """Wait until PostgreSQL holds as many rows as replay gives, then read everything."""
+    """Wait until PostgreSQL and the output topics hold as many tier changes and alerts as
+    replay gives, then read everything.
+
+    Both, because a round writes its rows before it sends its messages: a reader that saw
+    the rows complete could otherwise read the topics before the last round's messages.
+    """
     changes, alerts = expected_from_replay(events, out)
 
     def complete() -> bool:
         db_changes, db_alerts = rows_in_database(stack.database_url)
-        return len(db_changes) >= len(changes) and len(db_alerts) >= len(alerts)
+        if len(db_changes) < len(changes) or len(db_alerts) < len(alerts):
+            return False
+        kafka_changes, kafka_alerts = outputs_in_kafka(stack)
+        return len(kafka_changes) >= len(changes) and len(set(kafka_alerts)) >= len(alerts)
 
     def logs() -> str:
         db_changes, db_alerts = rows_in_database(stack.database_url)
