@@ -140,6 +140,7 @@ class Collector:
         """Every figure as plain JSON-ready data (``summary.json`` of a report)."""
         months = sorted({m for m, _ in self.alerts_by_month_queue})
         queues = sorted({q for _, q in self.alerts_by_month_queue})
+        leading = sorted({r for _, r in self.alerts_by_month_reason})
         reasons = Counter[str]()
         for (_, reason), n in self.alerts_by_month_reason.items():
             reasons[reason] += n
@@ -160,6 +161,9 @@ class Collector:
             "alerts_by_reason": dict(reasons.most_common()),
             "alerts_by_month": {
                 m: {q: self.alerts_by_month_queue.get((m, q), 0) for q in queues} for m in months
+            },
+            "alert_reasons_by_month": {
+                m: {r: self.alerts_by_month_reason.get((m, r), 0) for r in leading} for m in months
             },
         }
         if self.truth is not None:
