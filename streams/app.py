@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import faust
 
+from streams.kafka_security import faust_credentials
 from streams.settings import Settings, get_settings
 
 
@@ -16,6 +17,7 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=settings.kafka_broker_urls,
+        broker_credentials=faust_credentials(settings),
         store=settings.table_store,
         datadir=str(settings.data_dir),
         topic_partitions=settings.topic_partitions,

@@ -16,6 +16,7 @@ import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
+from streams.kafka_security import kafka_python_kwargs
 from streams.topics import TopicSpec, create_topics
 
 HEALTH_TOPIC = "__loanwatch_health"
@@ -30,12 +31,14 @@ def kafka_round_trip(bootstrap: str, timeout_s: float = 10.0) -> None:
     marker = uuid.uuid4().hex.encode()
     request_ms = int(timeout_s * 1000)
     create_topics(bootstrap, [TopicSpec(HEALTH_TOPIC, 1)])
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=request_ms)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=request_ms,
+                             **kafka_python_kwargs())  # fmt: skip
     try:
         sent = producer.send(HEALTH_TOPIC, marker).get(timeout=timeout_s)
     finally:
         producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=request_ms)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=request_ms,
+                             **kafka_python_kwargs())  # fmt: skip
     try:
         partition = TopicPartition(HEALTH_TOPIC, sent.partition)
         consumer.assign([partition])

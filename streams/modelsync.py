@@ -31,6 +31,7 @@ from detectors.models.outcomes import Outcome, Snapshot
 from detectors.policy import Policy
 from streams import metrics
 from streams.history import HistorySink
+from streams.kafka_security import aiokafka_kwargs
 
 log = structlog.get_logger(__name__)
 SNAPSHOT_KEY = b"hub"
@@ -107,7 +108,8 @@ def report_model_health(hub: ModelHub) -> None:
 
 async def read_latest_snapshot(bootstrap: str, topic: str) -> bytes | None:
     """The newest checkpoint on the snapshot topic, or None when there is none."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                **aiokafka_kwargs())  # fmt: skip
     await consumer.start()
     try:
         partition = TopicPartition(topic, 0)
@@ -128,7 +130,8 @@ async def follow_snapshots(bootstrap: str, topic: str, live: LiveModels) -> None
     latest = await read_latest_snapshot(bootstrap, topic)
     if latest is not None:
         live.swap(latest)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                **aiokafka_kwargs())  # fmt: skip
     await consumer.start()
     try:
         partition = TopicPartition(topic, 0)
@@ -164,10 +167,11 @@ class Trainer:
         """Consume outcomes for as long as this worker holds the training partition."""
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.group_id,
-            enable_auto_commit=False, auto_offset_reset="earliest",
+            enable_auto_commit=False, auto_offset_reset="earliest", **aiokafka_kwargs(),
         )  # fmt: skip
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
-                                    max_request_size=16 * 1024 * 1024)  # fmt: skip
+                                    max_request_size=16 * 1024 * 1024,
+                                    **aiokafka_kwargs())  # fmt: skip
         await self.consumer.start()
         await producer.start()
         self.consumer.subscribe([self.outcomes_topic], listener=_Resume(self))

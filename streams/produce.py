@@ -17,6 +17,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 from tqdm import tqdm
 
+from streams.kafka_security import kafka_python_kwargs
 from streams.topics import TopicPlan, create_topics
 
 
@@ -79,7 +80,7 @@ def produce_file(
     report = ProduceReport()
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=256 * 1024,
-        compression_type=None,
+        compression_type=None, **kafka_python_kwargs(),
     )  # fmt: skip
     started = time.perf_counter()
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +52,20 @@ class Settings(BaseSettings):
     model_snapshot_every: int = 1000  # matured outcomes between published model checkpoints
     log_level: str = "INFO"
     log_json: bool = False
+    # Kafka security (streams/kafka_security.py turns these into client arguments).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = (
+        "PLAINTEXT"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None  # read at each client start (rotation)
+    kafka_ssl_cafile: Path | None = None  # None: the system's trusted CAs
+    kafka_ssl_certfile: Path | None = None  # client certificate (mutual TLS)
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_check_hostname: bool = True
+    lag_interval_s: float = 5.0  # how often the consumer-lag gauge is refreshed
 
     @model_validator(mode="before")
     @classmethod

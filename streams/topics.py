@@ -23,6 +23,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from detectors.policy import Policy
+from streams.kafka_security import kafka_python_kwargs
 from streams.settings import Settings
 
 EVENT_TYPES = ("repayment", "new_borrowing", "contact_status")
@@ -86,7 +87,9 @@ class TopicPlan:
 
 def create_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> tuple[list[str], list[str]]:
     """Create the topics that do not exist yet; return (created, already there)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="loanwatch-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="loanwatch-admin", **kafka_python_kwargs()
+    )
     try:
         existing = set(admin.list_topics())
         wanted = list(specs)

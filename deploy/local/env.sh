@@ -14,6 +14,11 @@ LW_KAFKA_VERSION=${LOANWATCH_KAFKA_VERSION:-4.1.1}
 LW_KAFKA_PORT=${LOANWATCH_KAFKA_PORT:-19092}
 LW_KAFKA_CONTROLLER_PORT=${LOANWATCH_KAFKA_CONTROLLER_PORT:-19093}
 LW_KAFKA_HEAP=${LOANWATCH_KAFKA_HEAP:-768m}
+# Optional SASL_PLAINTEXT listener (SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN) beside the
+# PLAINTEXT one: unset by default. Its user is LOANWATCH_KAFKA_SASL_USERNAME with
+# LOANWATCH_KAFKA_SASL_PASSWORD (the same variables loanwatch's clients read); the SCRAM
+# credentials are created when the storage is formatted, so they need a fresh data dir.
+LW_KAFKA_SASL_PORT=${LOANWATCH_KAFKA_SASL_PORT:-}
 LW_KAFKA_DIR="$LW_RUN_DIR/kafka"
 LW_KAFKA_LIBS="$LW_CACHE_DIR/kafka-$LW_KAFKA_VERSION/libs"
 

@@ -30,14 +30,20 @@ java_cmd=(java -Xms"$LW_KAFKA_HEAP" -Xmx"$LW_KAFKA_HEAP" -XX:+UseG1GC
 
 write_config() {
   mkdir -p "$LW_KAFKA_DIR/data" "$logdir"
+  local listeners="PLAINTEXT://127.0.0.1:$LW_KAFKA_PORT" protocols="PLAINTEXT:PLAINTEXT"
+  if [ -n "$LW_KAFKA_SASL_PORT" ]; then
+    sasl_user_check
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$LW_KAFKA_SASL_PORT"
+    protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
   cat >"$props" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$LW_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$LW_KAFKA_PORT,CONTROLLER://127.0.0.1:$LW_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$LW_KAFKA_PORT
+listeners=$listeners,CONTROLLER://127.0.0.1:$LW_KAFKA_CONTROLLER_PORT
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$LW_KAFKA_DIR/data
 num.partitions=1
@@ -54,6 +60,24 @@ auto.create.topics.enable=false
 log.retention.hours=24
 log.segment.bytes=67108864
 PROPS
+  if [ -n "$LW_KAFKA_SASL_PORT" ]; then
+    chmod 600 "$props"  # it holds the PLAIN password
+    cat >>"$props" <<PROPS
+# SASL listener for clients; brokers and the controller talk PLAINTEXT.
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$LOANWATCH_KAFKA_SASL_USERNAME="$LOANWATCH_KAFKA_SASL_PASSWORD";
+PROPS
+  fi
+}
+
+sasl_user_check() {
+  [ -n "${LOANWATCH_KAFKA_SASL_USERNAME:-}" ] && [ -n "${LOANWATCH_KAFKA_SASL_PASSWORD:-}" ] \
+    || lw_fail "LOANWATCH_KAFKA_SASL_PORT needs LOANWATCH_KAFKA_SASL_USERNAME and LOANWATCH_KAFKA_SASL_PASSWORD"
+  case "$LOANWATCH_KAFKA_SASL_USERNAME$LOANWATCH_KAFKA_SASL_PASSWORD" in
+    *[\",=\[\]\ ]*) lw_fail "the SASL user name and password of the local broker may not contain quotes, commas, brackets, '=' or spaces" ;;
+  esac
 }
 
 format_storage() {
@@ -61,14 +85,21 @@ format_storage() {
   local cluster_id
   cluster_id=$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid 2>>"$logdir/format.log") \
     || lw_fail "could not generate a cluster id" "$logdir/format.log"
+  local scram=()
+  if [ -n "$LW_KAFKA_SASL_PORT" ]; then
+    local credential="[name=$LOANWATCH_KAFKA_SASL_USERNAME,password=$LOANWATCH_KAFKA_SASL_PASSWORD]"
+    scram=(--add-scram "SCRAM-SHA-256=$credential" --add-scram "SCRAM-SHA-512=$credential")
+    lw_log "SCRAM user $LOANWATCH_KAFKA_SASL_USERNAME for the SASL listener on 127.0.0.1:$LW_KAFKA_SASL_PORT"
+  fi
   lw_log "formatting Kafka storage in $LW_KAFKA_DIR/data (cluster $cluster_id)"
-  "${java_cmd[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" \
+  "${java_cmd[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" "${scram[@]}" \
     >>"$logdir/format.log" 2>&1 || lw_fail "kafka storage format failed" "$logdir/format.log"
 }
 
 probe() {
   [ -x "$LW_PYTHON" ] || lw_fail "no Python at $LW_PYTHON for the health check (run 'make venv' first)"
-  "$LW_PYTHON" -m streams.health kafka "127.0.0.1:$LW_KAFKA_PORT" "$@"
+  # The probe talks to the PLAINTEXT listener whatever security the caller's shell sets.
+  LOANWATCH_KAFKA_SECURITY_PROTOCOL=PLAINTEXT "$LW_PYTHON" -m streams.health kafka "127.0.0.1:$LW_KAFKA_PORT" "$@"
 }
 
 start() {
@@ -77,7 +108,7 @@ start() {
     probe --timeout "$LW_START_TIMEOUT" || lw_fail "the running broker does not answer" "$logdir/server.log"
     return 0
   fi
-  for port in "$LW_KAFKA_PORT" "$LW_KAFKA_CONTROLLER_PORT"; do
+  for port in "$LW_KAFKA_PORT" "$LW_KAFKA_CONTROLLER_PORT" $LW_KAFKA_SASL_PORT; do
     if lw_port_open "$port"; then
       lw_fail "port $port is taken by another process; set LOANWATCH_KAFKA_PORT / LOANWATCH_KAFKA_CONTROLLER_PORT"
     fi
