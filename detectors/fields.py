@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, overload
 
 __all__ = [
@@ -39,22 +39,43 @@ class EventError(ValueError):
         self.problem = problem
 
 
+# Event and due dates outside these years are taken for corrupt input, not history or plans.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2100
+_EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+_AFTER_LATEST = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
+
+
 def _missing(name: str) -> EventError:
     return EventError(name, "missing")
 
 
 def read_str(obj: Mapping[str, Any], name: str) -> str:
-    """A required non-empty string.
+    """A required non-empty string, valid UTF-8 and without NUL (PostgreSQL cannot store it).
 
     >>> read_str({"loan_id": "L1"}, "loan_id")
     'L1'
+    >>> read_str({"loan_id": "L" + chr(0)}, "loan_id")
+    Traceback (most recent call last):
+    ...
+    detectors.fields.EventError: loan_id: must not contain NUL or unpaired surrogates
     """
     value = obj.get(name)
     if type(value) is str and value:
+        if "\x00" in value or (not value.isascii() and not _utf8(value)):
+            raise EventError(name, "must not contain NUL or unpaired surrogates")
         return value
     if value is None:
         raise _missing(name)
     raise EventError(name, f"must be a non-empty string, got {value!r}")
+
+
+def _utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON \\udXXX escape
+        return False
+    return True
 
 
 def read_choice(
@@ -139,10 +160,14 @@ def read_bool(obj: Mapping[str, Any], name: str, *, default: bool) -> bool:
 
 
 def read_timestamp(obj: Mapping[str, Any], name: str) -> datetime:
-    """An RFC 3339 timestamp with an offset (``Z`` allowed).
+    """An RFC 3339 timestamp with an offset (``Z`` allowed), in years 1970 to 2100.
 
     >>> read_timestamp({"occurred_at": "2024-03-01T09:00:00Z"}, "occurred_at").isoformat()
     '2024-03-01T09:00:00+00:00'
+    >>> read_timestamp({"occurred_at": "0001-01-01T00:00:00Z"}, "occurred_at")
+    Traceback (most recent call last):
+    ...
+    detectors.fields.EventError: occurred_at: out of range (years 1970 to 2100): '0001-01-01...
     """
     value = obj.get(name)
     if type(value) is not str:
@@ -153,11 +178,13 @@ def read_timestamp(obj: Mapping[str, Any], name: str) -> datetime:
         raise EventError(name, f"not an RFC 3339 timestamp: {value!r}") from None
     if parsed.tzinfo is None or len(value) < 20:
         raise EventError(name, f"needs a date, a time and an offset: {value!r}")
+    if not _EARLIEST <= parsed < _AFTER_LATEST:
+        raise EventError(name, f"out of range (years {EARLIEST_YEAR} to {LATEST_YEAR}): {value!r}")
     return parsed
 
 
 def read_date(obj: Mapping[str, Any], name: str) -> date:
-    """A calendar date ``YYYY-MM-DD``.
+    """A calendar date ``YYYY-MM-DD`` in years 1970 to 2100.
 
     >>> read_date({"due_date": "2024-02-29"}, "due_date")
     datetime.date(2024, 2, 29)
@@ -167,7 +194,12 @@ def read_date(obj: Mapping[str, Any], name: str) -> date:
         raise _missing(name) if value is None else EventError(name, "must be a YYYY-MM-DD string")
     try:
         if len(value) == 10:
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
+            parsed = date.fromisoformat(value)
+            if EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+                return parsed
+            raise EventError(name, f"out of range (years {EARLIEST_YEAR} to {LATEST_YEAR}): "
+                             f"{value!r}")  # fmt: skip
+    except ValueError as error:
+        if isinstance(error, EventError):
+            raise
     raise EventError(name, f"not a YYYY-MM-DD date: {value!r}")
