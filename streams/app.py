@@ -35,4 +35,4 @@ def create_app(settings: Settings) -> faust.App:
 app = create_app(get_settings())
 
 # Registering modules: each binds its agents, tables, timers and pages to ``app``.
-from streams import heartbeat, pipeline, web  # noqa: E402,F401
+from streams import heartbeat, lag, pipeline, web  # noqa: E402,F401

@@ -95,6 +95,34 @@ OUTCOMES_PUBLISHED = Counter(
     "loanwatch_outcomes_published_total", "Matured outcomes sent to the training topic.",
     registry=REGISTRY,
 )  # fmt: skip
+CONSUMER_LAG = Gauge(
+    "loanwatch_consumer_lag_messages", "Messages of an input topic not yet committed by the "
+    "consumer group, over the partitions this worker holds (sum over workers for the "
+    "group's lag).", ["topic"], registry=REGISTRY,
+)  # fmt: skip
+
+SUFFIXES = {
+    "counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
+    "gauge": ("",), "summary": ("", "_sum", "_count", "_created"),
+}  # fmt: skip
+
+
+def exported_names() -> set[str]:
+    """Every series name the registry exports, with the suffixes prometheus-client adds
+    (``_total`` for counters, ``_bucket``/``_sum``/``_count`` for histograms), including
+    labelled metrics that have no sample yet.
+
+    >>> {"loanwatch_events_total", "loanwatch_sink_flush_seconds_bucket",
+    ...  "loanwatch_reorder_held_events"} <= exported_names()
+    True
+    >>> "loanwatch_events" in exported_names()
+    False
+    """
+    return {
+        f"{family.name}{suffix}"
+        for family in REGISTRY.collect()
+        for suffix in SUFFIXES.get(family.type, ("",))
+    }
 
 
 def exposition() -> bytes:

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Prometheus and promtool for the deployment tests (tests/e2e/test_prometheus.py and
+# tests/unit/deploy): Debian's `prometheus` package, installed with apt when missing.
+#   prometheus.sh install   make sure `prometheus` and `promtool` are on PATH
+#   prometheus.sh check     exit 0 when both are there
+# The Debian package also enables a system service on machines that run systemd; the tests
+# never use it: they start their own server on a free loopback port with a temporary config.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+installed() { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }
+
+install() {
+  installed && return 0
+  mkdir -p "$LW_RUN_DIR"
+  lw_log "Prometheus is not installed; installing Debian's prometheus package"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # policy-rc.d 101: do not start the packaged service (there is no init system in CI anyway).
+  { $sudo apt-get update -q \
+      && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus; } \
+    >"$LW_RUN_DIR/apt-prometheus.log" 2>&1 || lw_fail "apt-get install prometheus failed" "$LW_RUN_DIR/apt-prometheus.log"
+  installed || lw_fail "prometheus or promtool missing after apt-get install" "$LW_RUN_DIR/apt-prometheus.log"
+  lw_log "installed $(prometheus --version 2>&1 | head -n 1)"
+}
+
+case "${1:-}" in
+  install) install ;;
+  check) installed ;;
+  *) echo "usage: $0 install|check" >&2; exit 2 ;;
+esac
