@@ -25,8 +25,15 @@ __all__ = [
 ]
 
 
+# Longest problem text: a reason travels in a dead letter's header beside the original bytes,
+# and a megabyte-long quote of the bad value would make that message too large for Kafka.
+MAX_PROBLEM = 300
+
+
 class EventError(ValueError):
     """An event that breaks contract v1; ``field`` is None when the whole message is bad.
+
+    The problem text is cut at ``MAX_PROBLEM`` characters.
 
     >>> error = EventError("status", "unknown value 'lost'")
     >>> error.field, error.problem, str(error)
@@ -34,6 +41,8 @@ class EventError(ValueError):
     """
 
     def __init__(self, field: str | None, problem: str) -> None:
+        if len(problem) > MAX_PROBLEM:  # it quotes the bad value, which may be huge
+            problem = problem[: MAX_PROBLEM - 1] + "…"
         super().__init__(f"{field}: {problem}" if field else problem)
         self.field = field
         self.problem = problem
