@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-import json
+import orjson
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -216,7 +216,7 @@ def parse_event(raw: bytes | str | Mapping[str, Any]) -> Event:
         obj: Any = raw
     else:
         try:
-            obj = json.loads(raw)
+            obj = orjson.loads(raw)
         except (ValueError, UnicodeDecodeError) as error:
             raise EventError(None, f"not JSON ({error})") from None
     if not isinstance(obj, dict):

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-import json
+import orjson
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -223,7 +223,7 @@ class BorrowerState:
             self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
             pending, self.recent,
         ]  # fmt: skip
-        return bytes((FORMAT_VERSION,)) + json.dumps(body, separators=(",", ":")).encode()
+        return bytes((FORMAT_VERSION,)) + orjson.dumps(body)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> BorrowerState:
@@ -241,7 +241,7 @@ class BorrowerState:
                 f"{', '.join(map(str, sorted(_DECODERS)))})"
             )
         try:
-            return decoder(json.loads(data[1:]))
+            return decoder(orjson.loads(data[1:]))
         except (ValueError, TypeError, IndexError) as error:
             raise StateFormatError(f"corrupt state: {error}") from None
 
