@@ -174,16 +174,18 @@ def caught_up(partition: int, topic: str) -> bool:
     :func:`refresh_log_ends`.
 
     What counts as read is what :func:`admit` has seen: the consumer's own read offset runs
-    ahead of it by the messages still queued for the agent. Before the first message, the
-    consumer's read offset is the committed offset it sought, which is the end when nothing
-    is left to read.
+    ahead of it by the messages fetched but still queued for the agent, so it would call a
+    topic caught up while its older events wait in the queue. Before the first message
+    since the partition was assigned, reading starts at the group's committed offset.
     """
     tp = TP(topic, partition)
     end = log_ends.get(tp)
     if end is None:
         return False
-    sought = cast(Any, app.consumer)._read_offset.get(tp)
-    return end == 0 or next_offset.get(tp, 0) >= end or (sought is not None and sought >= end)
+    admitted = next_offset.get(tp)
+    if admitted is None:
+        admitted = cast(Any, app.consumer)._committed_offset.get(tp) or 0
+    return bool(admitted >= end)
 
 
 def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
