@@ -35,6 +35,7 @@ from tests.e2e.pipeline_support import (
     outputs_in_kafka,
     plan_for,
     produce,
+    produce_live,
     read_topic,
     rows_in_database,
     simulated_events,
@@ -268,7 +269,7 @@ def two_workers(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory) -
         for worker in workers:
             wait_until(lambda w=worker: both_assigned(w), 120, f"{worker.log_path.name} ready",
                        worker.log_tail)  # fmt: skip
-        produce(stack, events)
+        produce_live(stack, events)
         phase = settle(stack, events, tmp / "replay", workers)
         borrower = phase.db_changes[0][1]
         phase.extra["lookups"] = [http_get(w.web_port, f"/borrowers/{borrower}") for w in workers]
