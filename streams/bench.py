@@ -17,6 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from detectors.engine import Monitor
+from detectors.evaluation import default_hub
 from detectors.events import event_to_dict
 from detectors.policy import Policy, load_policy
 from detectors.simulation import Simulation
@@ -43,16 +45,27 @@ def write_events(path: Path, events: int, seed: int) -> int:
     return written
 
 
-def bench_core(events: int, seed: int, policy: Policy | None = None) -> dict[str, Any]:
-    """Generate, then time an in-process replay; returns events/s and the replay summary."""
+def bench_core(events: int, seed: int, policy: Policy | None = None,
+               models: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Generate, then time an in-process replay; returns events/s and the replay summary.
+
+    With ``models`` the engine scores with the online models and encodes their inputs, as a
+    worker does; without, with the policy's scorecard alone, as ``loanwatch replay`` does.
+    """
+    policy = policy or load_policy()
+    monitor = None
+    if models:
+        hub = default_hub(policy)
+        monitor = Monitor(policy, scorer=hub, anomaly=hub, encoder=hub.encoder)
     with tempfile.TemporaryDirectory(prefix="loanwatch-bench-") as tmp:
         source = Path(tmp) / "events.jsonl"
         count = write_events(source, events, seed)
         started = time.perf_counter()
-        summary = replay_file(source, Path(tmp) / "out", policy or load_policy(), progress=False)
+        summary = replay_file(source, Path(tmp) / "out", policy, progress=False, monitor=monitor)
         seconds = time.perf_counter() - started
     return {
         "benchmark": "core",
+        "models": models,
         "events": count,
         "seed": seed,
         "seconds": round(seconds, 3),

@@ -213,6 +213,55 @@ def bench_core_command(
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
+@bench.command("all")
+def bench_all_command(
+    events: Annotated[
+        int, typer.Option("--events", min=1000, help="Events the pipeline drains.")
+    ] = 200_000,
+    core_events: Annotated[
+        int, typer.Option("--core-events", min=1, help="Events of the core benchmark.")
+    ] = 300_000,
+    recovery_borrowers: Annotated[
+        int, typer.Option("--recovery-borrowers", min=1, help="States for the recovery phase.")
+    ] = 100_000,
+    latency_s: Annotated[
+        float, typer.Option("--latency-seconds", min=1, help="Length of the latency phase.")
+    ] = 60.0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for results.json, RESULTS.md.")] = Path(
+        "bench"
+    ),
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Keep event files and worker logs here.")
+    ] = None,
+) -> None:
+    """Core, pipeline, ceiling, two workers, recovery and latency on the local stack."""
+    import tempfile
+    from contextlib import nullcontext
+    from datetime import UTC, datetime
+
+    from streams.bench import bench_core
+    from streams.bench_pipeline import BenchConfig, bench_pipeline
+    from streams.bench_report import environment, write_results
+
+    settings = get_settings()
+    typer.echo(f"core: {core_events:,} events in process", err=True)
+    results: dict[str, object] = {"core": bench_core(core_events, seed=42)}
+    config = BenchConfig(events=events, recovery_borrowers=recovery_borrowers,
+                         latency_s=latency_s)  # fmt: skip
+    if workdir:
+        workdir.mkdir(parents=True, exist_ok=True)
+    keep = nullcontext(str(workdir)) if workdir else None
+    with keep or tempfile.TemporaryDirectory(prefix="loanwatch-bench-") as tmp:
+        typer.echo(f"pipeline: {events:,} events through real Kafka and PostgreSQL", err=True)
+        results["pipeline"] = bench_pipeline(config, Path(tmp), settings)
+    results["environment"] = environment(settings.database_url)
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    document = write_results(results, out)
+    for name, value in document["figures"].items():
+        typer.echo(f"{name:32} {value}")
+    typer.echo(f"written to {out / 'results.json'} and {out / 'RESULTS.md'}")
+
+
 evaluate = typer.Typer(help="Evaluate the models on labelled data.", no_args_is_help=True)
 cli.add_typer(evaluate, name="evaluate")
 

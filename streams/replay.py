@@ -143,12 +143,13 @@ class Replay:
 
 def replay_file(
     events: Path, out_dir: Path, policy: Policy, *, progress: bool | None = None,
-    observer: Observer | None = None, desc: str = "replay",
+    observer: Observer | None = None, desc: str = "replay", monitor: Monitor | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Replay ``events`` into ``out_dir``; returns the summary, also written as summary.json.
 
     ``progress`` None shows a bar only when stderr is a terminal; ``observer`` sees every
-    event with its decision; ``desc`` labels the bar.
+    event with its decision; ``desc`` labels the bar; ``monitor`` replaces the default
+    ``Monitor(policy)`` (the benchmark scores with the models, as a worker does).
     """
     try:
         source = events.open("rb")
@@ -168,7 +169,7 @@ def replay_file(
     gc.disable()
     bar = tqdm(total=size, unit="B", unit_scale=True, desc=desc, disable=not show)
     changes, alerts, rejected = outputs
-    replay = Replay(Monitor(policy), changes, alerts, rejected, observer=observer)
+    replay = Replay(monitor or Monitor(policy), changes, alerts, rejected, observer=observer)
     try:
         done = 0
         for number, line in enumerate(source, 1):

@@ -1,0 +1,351 @@
+"""``loanwatch bench pipeline``: the whole pipeline on the real broker and database, measured.
+
+Every phase runs in a namespace of its own (topic prefix, Faust app id, scratch database), so
+a run leaves the configured topics and database alone and removes what it made:
+
+* **pipeline**: simulated events are produced first; one worker drains them into tier
+  changes, alerts and PostgreSQL rows. The rate runs from the first event the worker
+  processed to the last one whose outputs were written (its ``ingest_to_output`` count),
+  so start-up and table recovery are not in it;
+* **ceiling**: :func:`streams.ceiling.run_ceiling` over the same input topics;
+* **two workers**: a fresh consumer group of two workers on the same input;
+* **state size**: the mean size of the latest state per borrower in the changelog;
+* **recovery**: a worker whose changelog holds ``recovery_borrowers`` states (the measured
+  ones, copied under new ids), timed from start to ``/ready``, less the start-up time of a
+  worker with no state;
+* **latency**: a live stream at ``latency_rate`` events/s for ``latency_s`` seconds; each
+  alert's latency runs from its causing event's send to the alert's arrival at a consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
+from psycopg.conninfo import make_conninfo
+from tqdm import tqdm
+
+from detectors.events import parse_event
+from detectors.policy import load_policy
+from detectors.state import BorrowerState
+from streams.bench import write_events
+from streams.ceiling import run_ceiling
+from streams.kafka_security import kafka_python_kwargs
+from streams.migrate import migrate
+from streams.produce import produce_file, route
+from streams.settings import Settings
+from streams.topics import TopicPlan, TopicSpec, create_topics
+from streams.worker_process import WorkerProcess, metric_total, wait_for
+
+__all__ = ["BenchConfig", "bench_pipeline", "percentile"]
+
+TABLE = "borrowers"  # the Faust table of streams.pipeline
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Sizes of a pipeline benchmark run.
+
+    >>> BenchConfig().events, BenchConfig(events=10).latency_rate
+    (200000, 2000.0)
+    """
+
+    events: int = 200_000
+    seed: int = 42
+    recovery_borrowers: int = 100_000
+    latency_rate: float = 2000.0
+    latency_s: float = 60.0
+    drain_timeout_s: float = 1800.0
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) of ``values`` by linear interpolation.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50), percentile([], 99)
+    (2.5, None)
+    """
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[min(98, max(0, int(q) - 1))]
+
+
+class Namespace:
+    """One phase's topic prefix, app id and settings; ``prefix`` shares another's topics.
+
+    >>> ns = Namespace(Settings(), "r1", "main")
+    >>> ns.prefix, ns.app_id, ns.changelog
+    ('lwbench.r1.main.', 'lwbench-r1-main', 'lwbench-r1-main-borrowers-changelog')
+    """
+
+    def __init__(self, base: Settings, run_id: str, name: str, prefix: str | None = None) -> None:
+        self.prefix = prefix or f"lwbench.{run_id}.{name}."
+        self.app_id = f"lwbench-{run_id}-{name}"
+        self.settings = base.model_copy(update={"topic_prefix": self.prefix,
+                                                "app_id": self.app_id})  # fmt: skip
+        self.plan = TopicPlan(self.settings, load_policy())
+
+    def env(self, database_url: str, **extra: str) -> dict[str, str]:
+        """Worker environment for this namespace."""
+        return {"LOANWATCH_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+                "LOANWATCH_DATABASE_URL": database_url, "LOANWATCH_TOPIC_PREFIX": self.prefix,
+                "LOANWATCH_APP_ID": self.app_id, "LOANWATCH_LOG_LEVEL": "WARNING",
+                "LOANWATCH_MODEL_SNAPSHOT_EVERY": "1000000000", **extra}  # fmt: skip
+
+    @property
+    def changelog(self) -> str:
+        return f"{self.app_id}-{TABLE}-changelog"
+
+
+@contextmanager
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """A migrated database ``name`` beside the one of ``server_url``, dropped afterwards."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')  # generated name, never user input
+    url = make_conninfo(server_url, dbname=name)
+    try:
+        migrate(url, Settings().migrations_dir)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
+          label: str) -> dict[str, Any]:  # fmt: skip
+    """Wait until the workers have written the outputs of ``expected`` events; events/s from
+    the first processed event to the last written."""
+    first: tuple[float, float] | None = None  # (time, events written by then)
+    deadline = time.monotonic() + timeout_s
+    with tqdm(total=expected, unit="event", desc=label, leave=False) as bar:
+        while True:
+            samples = [w.metrics() for w in workers]
+            written = sum(metric_total(s, "loanwatch_ingest_to_output_seconds_count")
+                          for s in samples)  # fmt: skip
+            pending = sum(metric_total(s, "loanwatch_sink_pending_rows") for s in samples)
+            now = time.perf_counter()
+            bar.update(int(written) - bar.n)
+            if first is None and written > 0:
+                first = (now, written)
+            if written >= expected and pending == 0 and first is not None:
+                break
+            dead = [w.name for w in workers if not w.running]
+            if dead or time.monotonic() > deadline:
+                tail = "\n".join(w.log_tail(20) for w in workers)
+                raise RuntimeError(f"{label}: {int(written)} of {expected} events written "
+                                   f"({'exited: ' + ', '.join(dead) if dead else 'timed out'})"
+                                   f"\n{tail}")  # fmt: skip
+            time.sleep(0.25)
+    seconds = now - first[0]
+    counted = expected - first[1]
+    return {"events": expected, "seconds": round(seconds, 2),
+            "events_per_second": round(counted / seconds, 1) if seconds > 0 else None}  # fmt: skip
+
+
+def start_workers(ns: Namespace, database_url: str, workdir: Path, count: int,
+                  stack: ExitStack) -> list[WorkerProcess]:  # fmt: skip
+    """Start ``count`` workers of ``ns`` (stopped when ``stack`` closes) and wait until ready."""
+    workers = [WorkerProcess(workdir, f"{ns.app_id}-{i}", ns.env(database_url)).start()
+               for i in range(count)]  # fmt: skip
+    for worker in workers:
+        stack.callback(worker.stop)
+    for worker in workers:
+        wait_for(worker.ready, 300, f"{worker.name} ready")
+    return workers
+
+
+def latest_values(bootstrap: str, topic: str) -> dict[bytes, bytes]:
+    """The latest value per key of ``topic`` (a changelog), read to its current end."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             **kafka_python_kwargs())  # fmt: skip
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        latest: dict[bytes, bytes] = {}
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=1000, max_records=10_000).values():
+                for record in records:
+                    if record.key is not None and record.value is not None:
+                        latest[record.key] = record.value
+        return latest
+    finally:
+        consumer.close()
+
+
+def fill_changelog(bootstrap: str, ns: Namespace, states: list[bytes], borrowers: int) -> None:
+    """Write ``borrowers`` states to ``ns``'s changelog, copies of ``states`` under new ids."""
+    partitions = ns.settings.topic_partitions
+    create_topics(bootstrap, [TopicSpec(ns.changelog, partitions, {"cleanup.policy": "compact"})])
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024,
+                             **kafka_python_kwargs())  # fmt: skip
+    try:
+        for number in tqdm(range(borrowers), desc="changelog", unit="state", leave=False):
+            state = BorrowerState.from_bytes(states[number % len(states)])
+            state.borrower_id = f"r{number:07d}"
+            producer.send(ns.changelog, key=state.borrower_id.encode(), value=state.to_bytes())
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def time_to_ready(worker: WorkerProcess, stack: ExitStack) -> float:
+    """Seconds from starting ``worker`` to its ``/ready``."""
+    started = time.perf_counter()
+    worker.start()
+    stack.callback(worker.stop)
+    wait_for(worker.ready, 600, f"{worker.name} ready", poll_s=0.1)
+    return time.perf_counter() - started
+
+
+def measure_latency(ns: Namespace, events_path: Path, rate: float,
+                    seconds: float) -> dict[str, Any]:  # fmt: skip
+    """Send events at ``rate`` for ``seconds``; latency of each alert from its cause's send."""
+    bootstrap = ns.settings.kafka_bootstrap
+    topics = [ns.plan.alert_topic(queue) for queue in ns.plan.queues]
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             **kafka_python_kwargs())  # fmt: skip
+    partitions = [TopicPartition(t, p) for t in topics
+                  for p in consumer.partitions_for_topic(t) or ()]  # fmt: skip
+    consumer.assign(partitions)
+    consumer.seek_to_end()
+    for tp in partitions:
+        consumer.position(tp)  # resolve the end now, before anything is sent
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    sending = threading.Event()
+    sending.set()
+
+    def send() -> None:
+        producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=1,
+                                 **kafka_python_kwargs())  # fmt: skip
+        started = time.perf_counter()
+        with events_path.open("rb") as lines:
+            for number, line in enumerate(islice(lines, int(rate * seconds))):
+                target = route(line, ns.plan)
+                if target is None:
+                    continue
+                ahead = number / rate - (time.perf_counter() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+                sent_at[parse_event(line).event_id] = time.time()
+                producer.send(target[0], key=target[1], value=line)
+        producer.flush()
+        producer.close()
+        sending.clear()
+
+    sender = threading.Thread(target=send, name="latency-sender", daemon=True)
+    sender.start()
+    quiet_since = time.monotonic()
+    while sending.is_set() or time.monotonic() - quiet_since < 10:
+        batches = consumer.poll(timeout_ms=200)
+        arrived = time.time()
+        for records in batches.values():
+            for record in records:
+                cause = record.value.split(b'"cause_event_id":"', 1)[1].split(b'"', 1)[0]
+                sent = sent_at.get(cause.decode())
+                if sent is not None:
+                    latencies.append(arrived - sent)
+            quiet_since = time.monotonic()
+    sender.join()
+    consumer.close()
+    latencies.sort()
+    return {"events_sent": len(sent_at), "alerts": len(latencies), "rate": rate,
+            "seconds": seconds,
+            "p50_ms": _ms(percentile(latencies, 50)), "p99_ms": _ms(percentile(latencies, 99)),
+            "max_ms": _ms(latencies[-1] if latencies else None)}  # fmt: skip
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def bench_pipeline(config: BenchConfig, workdir: Path,
+                   base: Settings | None = None) -> dict[str, Any]:  # fmt: skip
+    """Run every phase; the figures of ``bench/results.json``."""
+    base = base or Settings()
+    run_id = uuid.uuid4().hex[:8]
+    bootstrap = base.kafka_bootstrap
+    main, recovery, live = (Namespace(base, run_id, n) for n in ("main", "recovery", "live"))
+    # Two workers read the main phase's input topics as a consumer group of their own.
+    pair = Namespace(base, run_id, "pair", prefix=main.prefix)
+    ceiling_out = Namespace(base, run_id, "ceiling")
+    results: dict[str, Any] = {}
+    try:
+        with ExitStack() as stack:
+            for ns in (main, recovery, live, ceiling_out):
+                create_topics(bootstrap, ns.plan.all())
+            events = workdir / "events.jsonl"
+            count = write_events(events, config.events, config.seed)
+            produced = produce_file(events, bootstrap, main.plan, show_progress=True)
+            results["produce"] = {"events": produced.sent, "seconds": produced.seconds}
+
+            database = stack.enter_context(scratch_database(base.database_url, main.app_id))
+            one = start_workers(main, database, workdir, 1, stack)
+            results["pipeline"] = drain(one, count, config.drain_timeout_s, "one worker")
+            with psycopg.connect(database) as conn:
+                results["pipeline"]["rows"] = {
+                    table: conn.execute(f"select count(*) from {table}").fetchone()[0]  # type: ignore[index]
+                    for table in ("tier_history", "alerts", "borrower_tiers")
+                }  # fmt: skip
+            one[0].stop()
+            states = latest_values(bootstrap, main.changelog)
+            sizes = [len(value) for value in states.values()]
+            mean = round(statistics.fmean(sizes), 1) if sizes else None
+            results["state"] = {"borrowers": len(sizes), "mean_bytes": mean}
+
+            results["ceiling"] = asyncio.run(run_ceiling(
+                bootstrap, main.plan, ceiling_out.plan, load_policy(), count))  # fmt: skip
+
+            pair_db = stack.enter_context(scratch_database(base.database_url, pair.app_id))
+            two = start_workers(pair, pair_db, workdir, 2, stack)
+            results["two_workers"] = drain(two, count, config.drain_timeout_s, "two workers")
+            for worker in two:
+                worker.stop()
+
+            live_db = stack.enter_context(scratch_database(base.database_url, live.app_id))
+            worker = WorkerProcess(workdir, live.app_id, live.env(live_db))
+            empty_ready_s = time_to_ready(worker, stack)
+            if states:
+                fill_changelog(bootstrap, recovery, list(states.values()),
+                               config.recovery_borrowers)  # fmt: skip
+                rec_db = stack.enter_context(scratch_database(base.database_url, recovery.app_id))
+                restored = WorkerProcess(workdir, recovery.app_id, recovery.env(rec_db))
+                ready_s = time_to_ready(restored, stack)
+                restored.stop()
+                results["recovery"] = {
+                    "borrowers": config.recovery_borrowers, "ready_s": round(ready_s, 2),
+                    "startup_without_state_s": round(empty_ready_s, 2),
+                }  # fmt: skip
+
+            live_events = workdir / "live.jsonl"
+            write_events(live_events, int(config.latency_rate * config.latency_s), config.seed + 1)
+            results["latency"] = measure_latency(live, live_events, config.latency_rate,
+                                                 config.latency_s)  # fmt: skip
+    finally:
+        _delete_topics(bootstrap, run_id)
+    return results
+
+
+def _delete_topics(bootstrap: str, run_id: str) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **kafka_python_kwargs())
+    try:
+        mine = [name for name in admin.list_topics() if run_id in name]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()

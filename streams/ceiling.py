@@ -1,0 +1,86 @@
+"""The raw ceiling for the pipeline benchmark: consume, engine, produce, nothing else.
+
+A plain aiokafka loop over the same input topics with the same engine a worker builds
+(``LiveModels`` scoring, inputs encoded for learning), producing the tier changes and alerts
+to output topics of its own. No Faust, no state changelog, no reorder buffer, no database,
+no offsets committed: what Python, the engine and the Kafka clients can do on this machine,
+against which the pipeline's own throughput is read (``pipeline_to_ceiling_ratio``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from detectors.engine import Monitor
+from detectors.events import EventError, parse_event
+from detectors.models.inputs import DEFAULT_ENCODER
+from detectors.policy import Policy
+from detectors.state import BorrowerState
+from streams.kafka_security import aiokafka_kwargs
+from streams.messages import json_bytes
+from streams.topics import TopicPlan
+
+__all__ = ["run_ceiling"]
+
+
+async def run_ceiling(bootstrap: str, inputs: TopicPlan, outputs: TopicPlan, policy: Policy,
+                      events: int, timeout_s: float = 600.0) -> dict[str, Any]:  # fmt: skip
+    """Read ``events`` messages of ``inputs``' input topics from the beginning, decide each,
+    send the outputs to ``outputs``' topics; return events/s from first message to last ack."""
+    from streams.modelsync import LiveModels  # the worker's scorer, as the pipeline uses it
+
+    live = LiveModels(policy)
+    engine = Monitor(policy, scorer=live, anomaly=live, encoder=DEFAULT_ENCODER)
+    states: dict[str, BorrowerState] = {}
+    consumer = AIOKafkaConsumer(
+        *(spec.name for spec in inputs.inputs.values()), bootstrap_servers=bootstrap,
+        group_id=None, auto_offset_reset="earliest", enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024, **aiokafka_kwargs(),
+    )  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                max_batch_size=256 * 1024, **aiokafka_kwargs())  # fmt: skip
+    await consumer.start()
+    await producer.start()
+    seen = rejected = sent = 0
+    started: float | None = None
+    deadline = time.monotonic() + timeout_s
+    try:
+        while seen < events:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"ceiling read {seen} of {events} events in {timeout_s} s")
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            if started is None and batches:
+                started = time.perf_counter()
+            pending = []
+            for records in batches.values():
+                for record in records:
+                    seen += 1
+                    try:
+                        event = parse_event(record.value or b"")
+                    except EventError:
+                        rejected += 1
+                        continue
+                    state, decision = engine.process(states.get(event.borrower_id), event)
+                    states[event.borrower_id] = state
+                    key = event.borrower_id.encode()
+                    change = decision.tier_change
+                    if change is not None and not decision.duplicate:
+                        pending.append(await producer.send(
+                            outputs.tier_changes.name, json_bytes(change.to_dict()), key=key))
+                    for alert in decision.alerts:
+                        pending.append(await producer.send(
+                            outputs.alert_topic(alert.queue), json_bytes(alert.to_dict()),
+                            key=key))  # fmt: skip
+            if pending:
+                await asyncio.gather(*pending)
+                sent += len(pending)
+        seconds = time.perf_counter() - (started or time.perf_counter())
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return {"events": seen, "rejected": rejected, "outputs": sent, "seconds": round(seconds, 3),
+            "events_per_second": round(seen / seconds, 1) if seconds else None}  # fmt: skip
