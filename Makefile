@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery demo clean
+.PHONY: help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery demo chromium clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,7 +38,10 @@ lint: venv ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: venv ## the whole suite on a real local stack, started and stopped here
+chromium: ## install Debian's chromium (headless checks of the backtest report) when missing
+	deploy/local/chromium.sh >/dev/null
+
+test: venv chromium ## the whole suite on a real local stack, started and stopped here
 	@$(STACK) up; status=0; \
 	$(MAKE) --no-print-directory test-suite || status=$$?; \
 	$(STACK) down; \
@@ -53,8 +56,8 @@ test-recovery: venv ## restart and two-worker pipeline tests (known flaky, not i
 	$(BIN)/pytest -m recovery tests/e2e || status=$$?; \
 	$(STACK) down; exit $$status
 
-demo: ## the main job (delivered with the simulator and demo)
-	@echo "make demo is not built yet: it arrives with the simulator (issue 6)." >&2; exit 2
+demo: venv ## the main job: stack, a worker, a simulated portfolio, a report (KEEP=1 leaves it up)
+	$(BIN)/loanwatch demo $(if $(KEEP),--keep-running,) $(DEMO_ARGS)
 
 clean: ## stop the stack and delete its data and the venv (cached Kafka jars stay)
 	$(STACK) clean

@@ -191,6 +191,30 @@ def simulate(
         typer.echo(f"{sent.sent} events sent to Kafka in {sent.seconds} s")
 
 
+@cli.command()
+def demo(
+    borrowers: Annotated[int, typer.Option("--borrowers", min=1, help="Borrowers.")] = 5000,
+    months: Annotated[int, typer.Option("--months", min=1, help="Months of event time.")] = 12,
+    seed: Annotated[int, typer.Option("--seed", help="Simulation seed.")] = 42,
+    rate: Annotated[
+        float | None, typer.Option("--rate", min=1, help="Events/s into Kafka (default: max).")
+    ] = None,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Leave the worker and the stack running.")
+    ] = False,
+) -> None:
+    """The whole pipeline on a simulated portfolio: stack, worker, live summary, report."""
+    from streams.demo import DemoError, DemoOptions, run_demo
+
+    options = DemoOptions(borrowers=borrowers, months=months, seed=seed, rate=rate,
+                          keep_running=keep_running)  # fmt: skip
+    try:
+        run_demo(options, typer.echo)
+    except DemoError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
 bench = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is_help=True)
 cli.add_typer(bench, name="bench")
 
