@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery demo chromium clean
+.PHONY: prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery demo chromium clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -48,7 +48,10 @@ test: venv chromium ## the whole suite on a real local stack, started and stoppe
 	if [ $$status -eq 0 ]; then echo "==> make test: passed"; else echo "==> make test: FAILED"; fi; \
 	exit $$status
 
-test-suite: migrate lint
+prometheus: ## install Prometheus and promtool (Debian's package) for the tests
+	deploy/local/prometheus.sh install
+
+test-suite: migrate lint prometheus
 	$(BIN)/pytest
 
 test-recovery: venv ## restart and two-worker pipeline tests (known flaky, not in make test)

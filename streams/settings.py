@@ -14,6 +14,7 @@ needs no configuration.
 
 from __future__ import annotations
 
+import socket
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -38,8 +39,9 @@ class Settings(BaseSettings):
     app_id: str = "loanwatch"
     topic_prefix: str = "loanwatch."
     topic_partitions: int = 8
-    web_host: str = "127.0.0.1"
+    web_host: str = "127.0.0.1"  # the name other workers reach this one by; "": hostname
     web_port: int = 6066
+    web_bind: str | None = None  # address the web server listens on; None: web_host
     data_dir: Path = Path("/tmp/loanwatch-worker")
     table_store: str = "memory://"
     migrations_dir: Path = REPO_ROOT / "sql"
@@ -83,6 +85,18 @@ class Settings(BaseSettings):
         """The bootstrap servers in the URL form Faust expects."""
         hosts = [host.strip() for host in self.kafka_bootstrap.split(",") if host.strip()]
         return ";".join(f"kafka://{host}" for host in hosts)
+
+    @property
+    def web_canonical_host(self) -> str:
+        """The host in this worker's canonical URL: ``web_host``, or the machine's hostname
+        when it is empty (a container or pod name other workers can resolve).
+
+        >>> Settings(web_host="worker-1").web_canonical_host
+        'worker-1'
+        >>> Settings(web_host="").web_canonical_host == socket.gethostname()
+        True
+        """
+        return self.web_host or socket.gethostname()
 
     def topic(self, name: str) -> str:
         """The full name of one of loanwatch's topics."""

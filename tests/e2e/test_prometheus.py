@@ -202,3 +202,18 @@ def test_the_worker_exports_exactly_the_names_the_registry_describes(
     served = set(re.findall(r"^(loanwatch_[a-z_]+)", text, flags=re.MULTILINE))
     assert served, text[:500]
     assert served <= metrics.exported_names(), served - metrics.exported_names()
+
+
+def test_every_dashboard_query_runs_on_the_real_server(scraped: dict[str, Any]) -> None:
+    prometheus: Prometheus = scraped["prometheus"]
+    dashboard = json.loads((REPO_ROOT / "deploy/grafana/dashboards/loanwatch.json").read_text())
+    results = {}
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            expr = target["expr"].replace("$__rate_interval", "1m")
+            results[expr] = prometheus.query(expr)  # a PromQL error fails the request
+    assert len(results) >= 20
+    throughput = next(r for e, r in results.items() if "rate(loanwatch_events_total" in e)
+    assert throughput and {s["metric"]["outcome"] for s in throughput} >= {"processed"}
+    tiers = results["max by (tier) (loanwatch_borrowers_by_tier)"]
+    assert tiers == [] or {s["metric"]["tier"] for s in tiers} == set("ABCD")
