@@ -1,4 +1,4 @@
-"""Backtest figures from hand-made streams: lead time, share flagged, tiers, transitions, compare."""
+"""Backtest figures from hand-made streams: lead time, share flagged, tiers, compare."""
 
 from __future__ import annotations
 

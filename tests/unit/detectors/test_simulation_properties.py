@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
@@ -37,7 +37,7 @@ def test_events_are_ordered_unique_and_inside_the_horizon(sim: Simulation) -> No
 @FAST
 @given(SIMULATIONS)
 def test_truth_is_the_first_repayment_30_days_past_due(sim: Simulation) -> None:
-    first_bad = {}
+    first_bad: dict[str, datetime] = {}
     for event in sim.events():
         if isinstance(event, Repayment) and event.days_past_due >= 30:
             first_bad.setdefault(event.borrower_id, event.occurred_at)
