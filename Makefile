@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery demo chromium clean
+.PHONY: prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery test-reliability reliability-suite demo chromium clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -53,6 +53,15 @@ prometheus: ## install Prometheus and promtool (Debian's package) for the tests
 
 test-suite: migrate lint prometheus
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory reliability-suite
+
+test-reliability: venv ## crash, outage, broker restart, bad input, overload, security tests
+	@$(STACK) up; status=0; \
+	$(MAKE) --no-print-directory reliability-suite || status=$$?; \
+	$(STACK) down; exit $$status
+
+reliability-suite: migrate
+	$(BIN)/pytest -m reliability -s -p no:cacheprovider tests/reliability
 
 test-recovery: venv ## restart and two-worker pipeline tests (known flaky, not in make test)
 	@$(STACK) up; status=0; \
@@ -61,6 +70,12 @@ test-recovery: venv ## restart and two-worker pipeline tests (known flaky, not i
 
 demo: venv ## the main job: stack, a worker, a simulated portfolio, a report (KEEP=1 leaves it up)
 	$(BIN)/loanwatch demo $(if $(KEEP),--keep-running,) $(DEMO_ARGS)
+
+.PHONY: bench
+bench: venv ## measure core, pipeline, ceiling, latency, recovery; writes bench/results.json
+	@$(STACK) up; status=0; \
+	$(BIN)/loanwatch db migrate && $(BIN)/loanwatch bench all --out bench $(BENCH_ARGS) || status=$$?; \
+	$(STACK) down; exit $$status
 
 clean: ## stop the stack and delete its data and the venv (cached Kafka jars stay)
 	$(STACK) clean
