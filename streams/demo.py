@@ -72,6 +72,7 @@ class DemoOptions:
     timeout_s: float = 600.0  # longest wait for the worker to handle every event
     compare: Path | None = REPO_ROOT / "docs" / "examples" / "policy-cautious.toml"
     refresh_s: float = 1.5
+    stall_s: float = 180.0  # longest the worker may make no progress with events left
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def watch(worker: WorkerProcess, producer: _Producer, total: int, options: DemoO
     history = collections.deque([Snapshot(at=started)], maxlen=8)  # rate over the last ~10 s
     previous = history[-1]
     shown = 0
+    progressed = started
     while True:
         time.sleep(options.refresh_s)
         now = Snapshot.from_samples(worker.metrics(), time.monotonic())
@@ -198,6 +200,12 @@ def watch(worker: WorkerProcess, producer: _Producer, total: int, options: DemoO
             if not tty:
                 echo(lines)
             return now
+        if now.events > previous.events:
+            progressed = now.at
+        elif now.at - progressed > options.stall_s:
+            raise DemoError(f"the worker made no progress for {options.stall_s:.0f} s at "
+                            f"{now.events:,} of {total:,} events; last lines of "
+                            f"{worker.log_path}:\n{worker.log_tail()}")  # fmt: skip
         if now.at - started > options.timeout_s:
             raise DemoError(f"the worker handled {now.events:,} of {total:,} events in "
                             f"{options.timeout_s:.0f} s; its log: {worker.log_path}")  # fmt: skip
