@@ -16,11 +16,12 @@ True
 
 from __future__ import annotations
 
-import orjson
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
+
+import orjson
 
 from detectors.fields import (
     EventError,

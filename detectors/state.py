@@ -16,11 +16,12 @@ True
 
 from __future__ import annotations
 
-import orjson
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from detectors.models.outcomes import Snapshot
 
