@@ -20,6 +20,7 @@ a run leaves the configured topics and database alone and removes what it made:
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 import threading
 import time
@@ -212,9 +213,13 @@ def time_to_ready(worker: WorkerProcess, stack: ExitStack) -> float:
     return time.perf_counter() - started
 
 
-def measure_latency(ns: Namespace, events_path: Path, rate: float,
-                    seconds: float) -> dict[str, Any]:  # fmt: skip
-    """Send events at ``rate`` for ``seconds``; latency of each alert from its cause's send."""
+def measure_latency(ns: Namespace, worker: WorkerProcess, events_path: Path, rate: float,
+                    seconds: float, drain_s: float = 300.0) -> dict[str, Any]:  # fmt: skip
+    """Send events at ``rate`` for ``seconds``; latency of each alert from its cause's send.
+
+    After the last send, alerts are read until ``worker`` has written the outputs of every
+    event sent (or ``drain_s`` passed): a worker slower than ``rate`` shows as latency.
+    """
     bootstrap = ns.settings.kafka_bootstrap
     topics = [ns.plan.alert_topic(queue) for queue in ns.plan.queues]
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
@@ -248,10 +253,19 @@ def measure_latency(ns: Namespace, events_path: Path, rate: float,
         producer.close()
         sending.clear()
 
+    def drained() -> bool:
+        written = metric_total(worker.metrics(), "loanwatch_ingest_to_output_seconds_count")
+        return written - written_before >= len(sent_at)
+
+    written_before = metric_total(worker.metrics(), "loanwatch_ingest_to_output_seconds_count")
     sender = threading.Thread(target=send, name="latency-sender", daemon=True)
     sender.start()
-    quiet_since = time.monotonic()
-    while sending.is_set() or time.monotonic() - quiet_since < 10:
+    deadline = math.inf
+    while time.monotonic() < deadline:
+        if not sending.is_set() and deadline == math.inf:
+            deadline = time.monotonic() + drain_s
+        if deadline < math.inf and drained():
+            deadline = min(deadline, time.monotonic() + 1.0)  # the last alerts in flight
         batches = consumer.poll(timeout_ms=200)
         arrived = time.time()
         for records in batches.values():
@@ -260,12 +274,11 @@ def measure_latency(ns: Namespace, events_path: Path, rate: float,
                 sent = sent_at.get(cause.decode())
                 if sent is not None:
                     latencies.append(arrived - sent)
-            quiet_since = time.monotonic()
     sender.join()
     consumer.close()
     latencies.sort()
     return {"events_sent": len(sent_at), "alerts": len(latencies), "rate": rate,
-            "seconds": seconds,
+            "seconds": seconds, "drained": drained(),
             "p50_ms": _ms(percentile(latencies, 50)), "p99_ms": _ms(percentile(latencies, 99)),
             "max_ms": _ms(latencies[-1] if latencies else None)}  # fmt: skip
 
@@ -334,7 +347,7 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
 
             live_events = workdir / "live.jsonl"
             write_events(live_events, int(config.latency_rate * config.latency_s), config.seed + 1)
-            results["latency"] = measure_latency(live, live_events, config.latency_rate,
+            results["latency"] = measure_latency(live, worker, live_events, config.latency_rate,
                                                  config.latency_s)  # fmt: skip
     finally:
         _delete_topics(bootstrap, run_id)

@@ -51,6 +51,11 @@ REORDER_HELD = Gauge(
     "loanwatch_reorder_held_events", "Events waiting in the reorder buffer for the other "
     "input topics.", registry=REGISTRY,
 )  # fmt: skip
+REORDER_STALLS = Counter(
+    "loanwatch_reorder_stalls_total", "Times an event was released past an input topic "
+    "partition that had unread messages but delivered none for LOANWATCH_REORDER_MAX_HOLD_S "
+    "(its older events, if any, become late events).", registry=REGISTRY,
+)  # fmt: skip
 SINK_BATCH_ROWS = Histogram(
     "loanwatch_sink_batch_rows", "Rows written to PostgreSQL per flush.",
     buckets=BATCH_BUCKETS, registry=REGISTRY,

@@ -6,8 +6,10 @@ One agent reads the three input topics (co-partitioned by ``borrower_id``) in ba
    original bytes and the reason, and the batch goes on;
 2. good events wait in a :class:`ReorderBuffer` that releases each partition's events in
    event-time order across the three topics (at most ``LOANWATCH_REORDER_HOLD_S`` late);
-3. each released event runs through ``Monitor.process`` with the borrower's state from the
-   ``borrowers`` table (backed by its changelog topic), and the new state is written back;
+3. each released event runs through ``Monitor.process`` with the borrower's state, and each
+   borrower's new state is written once per round to the ``borrowers`` table (backed by its
+   changelog topic). Decoded states stay in a bounded cache (:class:`StateCache`), which is
+   emptied whenever partitions move: the table is the truth, the cache saves decoding it;
 4. the round's rows are written to PostgreSQL (retrying, so an outage pauses the agent),
    its tier changes, alerts, dead letters and matured outcomes are sent to Kafka and the
    broker's acknowledgements awaited;
@@ -48,6 +50,7 @@ from streams.messages import dead_letter_headers, json_bytes
 from streams.modelsync import LiveModels, Trainer, follow_snapshots, outcome_message, run_forever
 from streams.reorder import ReorderBuffer
 from streams.settings import get_settings
+from streams.state_cache import StateCache
 from streams.topics import TopicPlan
 
 log = structlog.get_logger(__name__)
@@ -73,15 +76,19 @@ EVENT_TYPE_OF_TOPIC = {spec.name: kind for kind, spec in plan.inputs.items()}
 
 
 reorder: ReorderBuffer[tuple[faust.EventT[bytes], Event]] = ReorderBuffer(
-    tuple(EVENT_TYPE_OF_TOPIC), hold_s=settings.reorder_hold_s,
-    max_hold_s=settings.reorder_max_hold_s,
+    tuple(EVENT_TYPE_OF_TOPIC), hold_s=settings.reorder_hold_s
 )
 # The agent and the release timer both process; one at a time keeps each borrower's events
 # in order and the table, sink and sends of a round together.
 processing = asyncio.Lock()
 unsent: list[Awaitable[Any]] = []
+states = StateCache(settings.state_cache_size)
+# Borrowers whose state this round changed, with their last event of the round.
+changed: dict[bytes, tuple[faust.EventT[bytes], BorrowerState]] = {}
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
 log_ends: dict[TP, int] = {}  # per input topic partition: its end offset, from the broker
+# per input topic partition with unread messages: since when, or since its last admission
+behind_since: dict[TP, float] = {}
 log_ends_at = -math.inf
 
 
@@ -114,6 +121,8 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
     """
     message = event.message
     next_offset[message.tp] = message.offset + 1
+    if message.tp in behind_since:
+        behind_since[message.tp] = received
     kind = EVENT_TYPE_OF_TOPIC[message.topic]
     try:
         parsed = parse_event(message.value or b"")
@@ -136,8 +145,8 @@ async def process_released() -> None:
         await refresh_log_ends(now)
     released = reorder.release(now, caught_up)
     for event, parsed in released:
-        with current_event(event):
-            unsent.extend(handle(event, parsed))
+        unsent.extend(handle(event, parsed))
+    save_changed_states()
     metrics.REORDER_HELD.set(len(reorder))
     await sink.flush()
     sends = unsent[:]
@@ -167,38 +176,63 @@ async def refresh_log_ends(now: float) -> None:
     mine = [tp for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC]
     if mine:
         log_ends.update(await app.consumer.highwaters(*mine))
+    for tp in mine:
+        if admitted_until(tp) >= log_ends[tp]:
+            behind_since.pop(tp, None)
+        else:
+            behind_since.setdefault(tp, now)
+
+
+def admitted_until(tp: TP) -> int:
+    """The offset after the last message of ``tp`` that :func:`admit` has seen.
+
+    The consumer's own read offset runs ahead of it by the messages fetched but still
+    queued for the agent, so it would call a topic caught up while its older events wait in
+    the queue. Before the first message since the partition was assigned, reading starts at
+    the group's committed offset.
+    """
+    admitted = next_offset.get(tp)
+    if admitted is None:
+        admitted = cast(Any, app.consumer)._committed_offset.get(tp) or 0
+    return int(admitted)
 
 
 def caught_up(partition: int, topic: str) -> bool:
     """Whether this worker has admitted every message the topic partition had at the last
-    :func:`refresh_log_ends`.
-
-    What counts as read is what :func:`admit` has seen: the consumer's own read offset runs
-    ahead of it by the messages fetched but still queued for the agent, so it would call a
-    topic caught up while its older events wait in the queue. Before the first message
-    since the partition was assigned, reading starts at the group's committed offset.
+    :func:`refresh_log_ends`, or the partition has stalled: unread messages, but nothing
+    admitted for ``LOANWATCH_REORDER_MAX_HOLD_S`` (a stalled topic must not stall the others).
     """
     tp = TP(topic, partition)
     end = log_ends.get(tp)
     if end is None:
         return False
-    admitted = next_offset.get(tp)
-    if admitted is None:
-        admitted = cast(Any, app.consumer)._committed_offset.get(tp) or 0
-    return bool(admitted >= end)
+    if admitted_until(tp) >= end:
+        return True
+    stalled_s = time.monotonic() - behind_since.get(tp, time.monotonic())
+    if stalled_s >= settings.reorder_max_hold_s:
+        metrics.REORDER_STALLS.inc()
+        return True
+    return False
 
 
 def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
     """Run the engine on one event; return the sends it produced (not yet awaited)."""
     kind = parsed.event_type
-    key = event.message.key
-    stored = borrowers.get(key)
-    state = BorrowerState.from_bytes(stored) if stored else None
-    state, decision = engine.process(state, parsed)
+    key = cast(bytes, event.message.key)
+    state = states.get(key)
+    if state is None:
+        stored = borrowers.get(key)
+        state = BorrowerState.from_bytes(stored) if stored else None
+    try:
+        state, decision = engine.process(state, parsed)
+    except BaseException:
+        states.discard(key)  # the engine updates in place: a failed event leaves it unknown
+        raise
+    states.put(key, state)
     if decision.duplicate:
         metrics.EVENTS.labels(event_type=kind, outcome="duplicate").inc()
         return emit(decision.earlier) if decision.earlier is not None else []
-    borrowers[key] = state.to_bytes()
+    changed[key] = (event, state)
     metrics.EVENTS.labels(event_type=kind, outcome="processed").inc()
     metrics.DECISION_LAG.observe(max(0.0, time.time() - decision.occurred_at.timestamp()))
     sends = emit(decision)
@@ -206,6 +240,18 @@ def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
         sends.append(outcomes.send(key=key, value=outcome_message(decision.borrower_id, outcome)))
         metrics.OUTCOMES_PUBLISHED.inc()
     return sends
+
+
+def save_changed_states() -> None:
+    """Write the round's changed states to the table, each borrower's once.
+
+    A table write goes to the changelog partition of Faust's current event, so each is
+    written as its borrower's last event of the round.
+    """
+    for key, (event, state) in changed.items():
+        with current_event(event):
+            borrowers[key] = state.to_bytes()
+    changed.clear()
 
 
 def emit(decision: Decision) -> list[Awaitable[Any]]:
@@ -239,12 +285,15 @@ def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]
 async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
-    """Drop held events of partitions given to another worker; it reads them again."""
+    """Drop held events of partitions given to another worker (it reads them again), and
+    every cached state: a partition that comes back may have moved on elsewhere."""
+    states.clear()
     dropped = reorder.drop_partitions({tp.partition for tp in revoked
                                        if tp.topic in EVENT_TYPE_OF_TOPIC})  # fmt: skip
     for tp in revoked:
         next_offset.pop(tp, None)
         log_ends.pop(tp, None)
+        behind_since.pop(tp, None)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
 

@@ -8,11 +8,14 @@ as recent (the watermark). When a topic lags behind, the event waits for it whil
 still has unread messages (catching up on a backlog, where a wall-clock timeout would release
 events before older ones on the slower topic were read); once the topic has nothing unread,
 the event goes after ``hold_s`` seconds, so an idle topic delays the others by at most
-``hold_s``. Whatever the topics say, no event waits longer than ``max_hold_s``: a stalled
-topic must not stall the others. An event that arrives after a later one was released is
-processed as a late event (the engine places it by event time).
+``hold_s``. An event that arrives after a later one was released is processed as a late
+event (the engine places it by event time).
 
-Pure: the caller passes the clock and says which topic partitions are caught up.
+Pure: the caller passes the clock and says which topic partitions are caught up. A topic
+that has unread messages but delivers none must not stall the others: the caller reports
+it as caught up once it has stalled long enough (the pipeline: ``LOANWATCH_REORDER_MAX_HOLD_S``
+without progress), never merely because an event has waited long, which would break the
+order of a backlog that is read slowly but steadily.
 
 >>> buffer = ReorderBuffer(("repayment", "contact"), hold_s=0.5)
 >>> buffer.add(0, "repayment", occurred_at=20.0, received_at=0.0, item="r@20")
@@ -42,10 +45,9 @@ T = TypeVar("T")
 class ReorderBuffer(Generic[T]):
     """Per-partition heaps of held items, ordered by event time then arrival."""
 
-    def __init__(self, sources: Sequence[str], hold_s: float, max_hold_s: float = 5.0) -> None:
+    def __init__(self, sources: Sequence[str], hold_s: float) -> None:
         self.sources = tuple(sources)
         self.hold_s = hold_s
-        self.max_hold_s = max_hold_s
         self._heaps: dict[int, list[tuple[float, int, float, T]]] = {}
         self._latest: dict[tuple[int, str], float] = {}
         self._sequence = count()
@@ -85,8 +87,6 @@ class ReorderBuffer(Generic[T]):
         occurred_at, _, received_at, _ = top
         if received_at + self.hold_s > now:
             return False
-        if received_at + self.max_hold_s <= now:
-            return True
         behind = (s for s in self.sources
                   if self._latest.get((partition, s), -math.inf) < occurred_at)  # fmt: skip
         return all(caught_up(partition, source) for source in behind)

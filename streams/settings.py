@@ -48,9 +48,12 @@ class Settings(BaseSettings):
     policy_path: Path | None = None  # None: the policy shipped with the package
     api_token: SecretStr | None = None  # bearer token of the lookup API; unset disables it
     batch_size: int = 1000  # events taken from the stream per batch
+    state_cache_size: int = 200_000  # decoded borrower states a worker keeps in memory
     batch_within_s: float = 0.1  # longest wait to fill a batch
     reorder_hold_s: float = 0.25  # longest an event waits for an idle input topic
-    reorder_max_hold_s: float = 5.0  # longest an event waits for a topic still catching up
+    # A topic with unread messages that delivers none for this long is passed over: its
+    # older events become late events rather than stall the other topics.
+    reorder_max_hold_s: float = 5.0
     model_snapshot_every: int = 1000  # matured outcomes between published model checkpoints
     log_level: str = "INFO"
     log_json: bool = False
