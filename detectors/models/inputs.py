@@ -37,8 +37,14 @@ class Bins:
         return (*below, f"{self.feature}>={self.edges[-1]:g}")
 
     def encode(self, value: float) -> list[float]:
-        hot = bisect_right(self.edges, value)
-        return [1.0 if index == hot else 0.0 for index in range(len(self.edges) + 1)]
+        """The one-hot indicators of ``value``.
+
+        >>> Bins("x", (1.0,)).encode(1.0)
+        [0.0, 1.0]
+        """
+        vector = [0.0] * (len(self.edges) + 1)
+        vector[bisect_right(self.edges, value)] = 1.0
+        return vector
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +59,13 @@ class InputEncoder:
         return self.raw + tuple(name for bins in self.binned for name in bins.names)
 
     def encode(self, features: Mapping[str, float]) -> tuple[float, ...]:
-        vector = [float(features.get(name, 0.0)) for name in self.raw]
+        """The input vector of ``features`` (on every repayment: kept lean)."""
+        get = features.get
+        vector = [float(get(name, 0.0)) for name in self.raw]
         for bins in self.binned:
-            vector.extend(bins.encode(float(features.get(bins.feature, 0.0))))
+            start = len(vector)
+            vector += (0.0,) * (len(bins.edges) + 1)
+            vector[start + bisect_right(bins.edges, float(get(bins.feature, 0.0)))] = 1.0
         return tuple(vector)
 
 
