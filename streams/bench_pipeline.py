@@ -4,7 +4,8 @@ Every phase runs in a namespace of its own (topic prefix, Faust app id, scratch 
 a run leaves the configured topics and database alone and removes what it made:
 
 * **pipeline**: simulated events are produced first; one worker drains them into tier
-  changes, alerts and PostgreSQL rows. The rate runs from the first event the worker
+  changes, alerts and PostgreSQL rows (scoring and publishing matured outcomes; learning
+  belongs to ``loanwatch trainer``, a process of its own, which is not running here). The rate runs from the first event the worker
   processed to the last one whose outputs were written (its ``ingest_to_output`` count),
   so start-up and table recovery are not in it;
 * **ceiling**: :func:`streams.ceiling.run_ceiling` over the same input topics;
@@ -104,7 +105,8 @@ class Namespace:
         return {"LOANWATCH_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
                 "LOANWATCH_DATABASE_URL": database_url, "LOANWATCH_TOPIC_PREFIX": self.prefix,
                 "LOANWATCH_APP_ID": self.app_id, "LOANWATCH_LOG_LEVEL": "WARNING",
-                "LOANWATCH_MODEL_SNAPSHOT_EVERY": "1000000000", **extra}  # fmt: skip
+                "LOANWATCH_MODEL_SNAPSHOT_EVERY": "1000000000",
+                "LOANWATCH_TRAIN_IN_WORKER": "false", **extra}  # fmt: skip
 
     @property
     def changelog(self) -> str:
@@ -149,7 +151,7 @@ def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
                 raise RuntimeError(f"{label}: {int(written)} of {expected} events written "
                                    f"({'exited: ' + ', '.join(dead) if dead else 'timed out'})"
                                    f"\n{tail}")  # fmt: skip
-            time.sleep(0.25)
+            time.sleep(0.5)
     seconds = now - first[0]
     counted = expected - first[1]
     return {"events": expected, "seconds": round(seconds, 2),

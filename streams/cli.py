@@ -80,6 +80,23 @@ def worker(ctx: typer.Context) -> None:
 
 
 @cli.command()
+def trainer() -> None:
+    """Run the model trainer in a process of its own (workers: LOANWATCH_TRAIN_IN_WORKER=false)."""
+    import asyncio
+
+    from detectors.policy import load_policy
+    from streams.modelsync import run_forever, trainer_for
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    job = trainer_for(settings, load_policy(settings.policy_path))
+    try:
+        asyncio.run(run_forever("trainer", job.run))
+    except KeyboardInterrupt:
+        typer.echo("trainer stopped", err=True)
+
+
+@cli.command()
 def replay(
     events: Annotated[Path, typer.Argument(help="JSONL file, one event a line.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],

@@ -32,6 +32,8 @@ from detectors.policy import Policy
 from streams import metrics
 from streams.history import HistorySink
 from streams.kafka_security import aiokafka_kwargs
+from streams.settings import Settings
+from streams.topics import TopicPlan
 
 log = structlog.get_logger(__name__)
 SNAPSHOT_KEY = b"hub"
@@ -145,7 +147,14 @@ async def follow_snapshots(bootstrap: str, topic: str, live: LiveModels) -> None
 
 
 class Trainer:
-    """Learns matured outcomes exactly once and publishes checkpoints."""
+    """Learns matured outcomes exactly once and publishes checkpoints.
+
+    Learning is the slow part of the models (milliseconds an outcome for the tree and the
+    anomaly forest), so the trainer hands the event loop back every ``YIELD_EVERY``
+    outcomes; ``loanwatch trainer`` runs it in a process of its own, off the workers' path.
+    """
+
+    YIELD_EVERY = 32
 
     def __init__(
         self, policy: Policy, bootstrap: str, group_id: str, outcomes_topic: str,
@@ -179,9 +188,11 @@ class Trainer:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=1000, max_records=5000)
                 for records in batches.values():
-                    for record in records:
+                    for number, record in enumerate(records, 1):
                         self.hub.learn(parse_outcome(record.value))
                         self.last_offset = record.offset
+                        if number % self.YIELD_EVERY == 0:
+                            await asyncio.sleep(0)
                 if self.last_offset - self.published_offset >= self.snapshot_every:
                     await self.publish(producer)
         finally:
@@ -212,6 +223,21 @@ class Trainer:
         self.published_offset = self.last_offset
         report_model_health(self.hub)
         log.info("model snapshot published", snapshot=snapshot_id)
+
+
+def trainer_for(settings: Settings, policy: Policy) -> Trainer:
+    """The trainer of the app ``settings`` name: its consumer group, topics and database.
+
+    >>> from detectors.policy import load_policy
+    >>> trainer_for(Settings(app_id="lw"), load_policy()).group_id
+    'lw-trainer'
+    """
+    plan = TopicPlan(settings, policy)
+    return Trainer(
+        policy, settings.kafka_bootstrap, f"{settings.app_id}-trainer",
+        plan.model_outcomes.name, plan.model_snapshots.name,
+        HistorySink(settings.database_url), settings.model_snapshot_every,
+    )  # fmt: skip
 
 
 class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -47,7 +47,13 @@ from streams import metrics
 from streams.app import app
 from streams.history import HistorySink
 from streams.messages import dead_letter_headers, json_bytes
-from streams.modelsync import LiveModels, Trainer, follow_snapshots, outcome_message, run_forever
+from streams.modelsync import (
+    LiveModels,
+    follow_snapshots,
+    outcome_message,
+    run_forever,
+    trainer_for,
+)
 from streams.reorder import ReorderBuffer
 from streams.settings import get_settings
 from streams.state_cache import StateCache
@@ -335,13 +341,10 @@ async def follow_models() -> None:
 
 @app.task
 async def train_models() -> None:
-    """Take part in the trainer's consumer group; the holder of its partition trains."""
-    trainer = Trainer(
-        policy, settings.kafka_bootstrap, f"{settings.app_id}-trainer",
-        plan.model_outcomes.name, plan.model_snapshots.name,
-        HistorySink(settings.database_url), settings.model_snapshot_every,
-    )  # fmt: skip
-    await run_forever("trainer", trainer.run)
+    """Take part in the trainer's consumer group (the holder of its partition trains),
+    unless ``LOANWATCH_TRAIN_IN_WORKER`` is off because a ``loanwatch trainer`` runs."""
+    if settings.train_in_worker:
+        await run_forever("trainer", trainer_for(settings, policy).run)
 
 
 @app.timer(interval=15.0)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # older events become late events rather than stall the other topics.
     reorder_max_hold_s: float = 5.0
     model_snapshot_every: int = 1000  # matured outcomes between published model checkpoints
+    # Whether a worker takes part in training (off when a `loanwatch trainer` process runs).
+    train_in_worker: bool = True
     log_level: str = "INFO"
     log_json: bool = False
     # Kafka security (streams/kafka_security.py turns these into client arguments).
