@@ -10,6 +10,7 @@ awaits it and never drops a row.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Sequence
@@ -89,6 +90,9 @@ class HistorySink:
         self._current: dict[str, Sequence[Any]] = {}  # borrower -> latest current-tier row
         self._oldest: float | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        # One connection, used by the rounds' flushes and the tier-count timer: a second
+        # task's statement inside a flush's transaction would corrupt it.
+        self._using = asyncio.Lock()
 
     @property
     def pending(self) -> int:
@@ -161,7 +165,8 @@ class HistorySink:
         )
         async for attempt in retrying:
             with attempt:
-                await self._write()
+                async with self._using:
+                    await self._write()
         metrics.SINK_BATCH_ROWS.observe(count)
         metrics.SINK_FLUSH_SECONDS.observe(time.perf_counter() - started)
         for rows in self._rows.values():
@@ -202,10 +207,13 @@ class HistorySink:
 
     async def borrowers_by_tier(self) -> dict[str, int]:
         """Current tier counts over the whole portfolio."""
-        conn = await self._connection()
-        async with conn.transaction():
-            cursor = await conn.execute("select tier, count(*) from borrower_tiers group by tier")
-            return {tier: count for tier, count in await cursor.fetchall()}
+        async with self._using:
+            conn = await self._connection()
+            async with conn.transaction():
+                cursor = await conn.execute(
+                    "select tier, count(*) from borrower_tiers group by tier"
+                )
+                return {tier: count for tier, count in await cursor.fetchall()}
 
     async def close(self) -> None:
         if self._conn is not None and not self._conn.closed:
