@@ -40,7 +40,7 @@ from streams.migrate import migrate
 from streams.produce import ProduceReport, produce_file
 from streams.settings import REPO_ROOT, Settings
 from streams.simulate import write_simulation
-from streams.topics import TopicPlan, TopicSpec, create_topics
+from streams.topics import TopicPlan, create_topics
 from streams.worker_process import WorkerProcess, free_port, wait_for
 
 __all__ = ["DemoError", "DemoNamespace", "DemoOptions", "run_demo"]
@@ -229,11 +229,7 @@ def run_demo(options: DemoOptions, echo: Echo) -> dict[str, Any]:
         settings = Settings(app_id=names.app_id, topic_prefix=names.topic_prefix,
                             database_url=database_url)  # fmt: skip
         plan = TopicPlan(settings, load_policy(settings.policy_path))
-        # The table's changelog too: a worker that creates it itself on a fresh namespace can
-        # miss it in its metadata and crash on the first event (PartitionsMismatch).
-        changelog = TopicSpec(f"{names.app_id}-borrowers-changelog", settings.topic_partitions,
-                              {"cleanup.policy": "compact"})  # fmt: skip
-        create_topics(settings.kafka_bootstrap, [*plan.all(), changelog])
+        create_topics(settings.kafka_bootstrap, plan.all())
         echo(f"==> namespace: app id {names.app_id}, topics {names.topic_prefix}*, "
              f"database {names.database} (migrated)")  # fmt: skip
         port = options.web_port

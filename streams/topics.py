@@ -68,6 +68,11 @@ class TopicPlan:
         self.model_outcomes = TopicSpec(name("model.outcomes"), 1)
         snapshot_config = {"cleanup.policy": "compact", "max.message.bytes": "16777216"}
         self.model_snapshots = TopicSpec(name("model.snapshots"), 1, snapshot_config)
+        # The state table's changelog (named by Faust after the app id, not the prefix),
+        # created with the rest: a worker that starts before any event would otherwise meet
+        # a missing changelog topic on its first table write.
+        self.state_changelog = TopicSpec(f"{settings.app_id}-borrowers-changelog", n,
+                                         {"cleanup.policy": "compact"})  # fmt: skip
         self.heartbeat = TopicSpec(name("heartbeat"), 1)
         self.heartbeat_acks = TopicSpec(name("heartbeat.ack"), 1)
 
@@ -81,7 +86,7 @@ class TopicPlan:
         return [
             *self.inputs.values(), *self.dead_letters.values(), self.tier_changes,
             *self.alerts.values(), self.model_outcomes, self.model_snapshots,
-            self.heartbeat, self.heartbeat_acks,
+            self.state_changelog, self.heartbeat, self.heartbeat_acks,
         ]  # fmt: skip
 
 
