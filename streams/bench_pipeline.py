@@ -5,9 +5,9 @@ a run leaves the configured topics and database alone and removes what it made:
 
 * **pipeline**: simulated events are produced first; one worker drains them into tier
   changes, alerts and PostgreSQL rows (scoring and publishing matured outcomes; learning
-  belongs to ``loanwatch trainer``, a process of its own, which is not running here). The rate runs from the first event the worker
-  processed to the last one whose outputs were written (its ``ingest_to_output`` count),
-  so start-up and table recovery are not in it;
+  belongs to ``loanwatch trainer``, a process of its own, which is not running here). The
+  rate runs from the first event the worker processed to the last one whose outputs were
+  written (its ``ingest_to_output`` count), so start-up and table recovery are not in it;
 * **ceiling**: :func:`streams.ceiling.run_ceiling` over the same input topics;
 * **two workers**: a fresh consumer group of two workers on the same input;
 * **state size**: the mean size of the latest state per borrower in the changelog;

@@ -56,6 +56,14 @@ REORDER_STALLS = Counter(
     "partition that had unread messages but delivered none for LOANWATCH_REORDER_MAX_HOLD_S "
     "(its older events, if any, become late events).", registry=REGISTRY,
 )  # fmt: skip
+INPUT_REFETCHES = Counter(
+    "loanwatch_input_refetches_total", "Input topic partitions read again from the last "
+    "admitted offset because their unread messages stopped arriving.", registry=REGISTRY,
+)  # fmt: skip
+PAUSED_PARTITIONS = Gauge(
+    "loanwatch_paused_input_partitions", "Input topic partitions whose reading is paused "
+    "because they run ahead of the other topics in event time.", registry=REGISTRY,
+)  # fmt: skip
 SINK_BATCH_ROWS = Histogram(
     "loanwatch_sink_batch_rows", "Rows written to PostgreSQL per flush.",
     buckets=BATCH_BUCKETS, registry=REGISTRY,

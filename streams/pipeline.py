@@ -95,7 +95,9 @@ next_offset: dict[TP, int] = {}  # per input topic partition: the offset after t
 log_ends: dict[TP, int] = {}  # per input topic partition: its end offset, from the broker
 # per input topic partition with unread messages: since when, or since its last admission
 behind_since: dict[TP, float] = {}
+paused: set[TP] = set()  # input topic partitions paused for running ahead of the others
 log_ends_at = -math.inf
+REFETCH_CHECK_S = 5.0
 
 
 @app.agent(events)
@@ -126,6 +128,8 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
     Faust commit its offset before it is processed.
     """
     message = event.message
+    if message.offset < next_offset.get(message.tp, 0):
+        return  # read again after a refetch (see refetch_stuck_inputs): admitted already
     next_offset[message.tp] = message.offset + 1
     if message.tp in behind_since:
         behind_since[message.tp] = received
@@ -153,6 +157,7 @@ async def process_released() -> None:
     for event, parsed in released:
         unsent.extend(handle(event, parsed))
     save_changed_states()
+    pace_reading()
     metrics.REORDER_HELD.set(len(reorder))
     await sink.flush()
     sends = unsent[:]
@@ -169,15 +174,19 @@ async def process_released() -> None:
         metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
 
 
-async def refresh_log_ends(now: float) -> None:
+async def refresh_log_ends(now: float, force: bool = False) -> None:
     """Ask the broker for the input partitions' end offsets (at most every half hold).
 
     Not the highwater of the last fetch: Faust pauses fetching from partitions whose stream
     buffer is full, and a paused partition's highwater goes stale while messages pile up.
     """
     global log_ends_at
-    if now - log_ends_at < settings.reorder_hold_s / 2:
+    if not force and now - log_ends_at < settings.reorder_hold_s / 2:
         return
+    if now - log_ends_at > 2 * REFETCH_CHECK_S:
+        # The worker was not watching (a long round, a database outage): time spent so does
+        # not count as a partition being behind.
+        behind_since.clear()
     log_ends_at = now
     mine = [tp for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC]
     if mine:
@@ -187,6 +196,50 @@ async def refresh_log_ends(now: float) -> None:
             behind_since.pop(tp, None)
         else:
             behind_since.setdefault(tp, now)
+
+
+@app.timer(interval=REFETCH_CHECK_S)
+async def refetch_stuck_inputs() -> None:
+    """Read again an input partition whose unread messages stopped arriving.
+
+    Faust can drop records it had already fetched for a partition while that partition was
+    briefly out of its active set, after the Kafka client's position moved past them; they
+    would then never arrive (seen as consumer lag that never drains). A partition with
+    unread messages and nothing admitted for ``LOANWATCH_INPUT_STUCK_S`` is sought back to
+    the offset after its last admitted message; :func:`admit` skips what it already has.
+    """
+    async with processing:
+        now = time.monotonic()
+        await refresh_log_ends(now, force=True)
+        for tp, since in list(behind_since.items()):
+            if tp in paused or now - since < settings.input_stuck_s:
+                continue
+            offset = admitted_until(tp)
+            log.warning("input partition stuck; reading it again", topic=tp.topic,
+                        partition=tp.partition, offset=offset)  # fmt: skip
+            metrics.INPUT_REFETCHES.inc()
+            await app.consumer.seek(tp, offset)
+            behind_since[tp] = now
+
+
+def pace_reading() -> None:
+    """Pause reading a topic partition that runs far ahead of the others in event time.
+
+    Its events wait in the buffer for the slower topics; reading more of it would only fill
+    memory and crowd the slower topics out of the fetches they need to catch up. Reading
+    resumes once half of what it held has gone.
+    """
+    limit = settings.reorder_max_held
+    held = reorder.held()
+    ahead = {TP(topic, partition) for (partition, topic), n in held.items() if n >= limit}
+    caught = {tp for tp in paused if held[(tp.partition, tp.topic)] <= limit // 2}
+    if ahead - paused:
+        app.consumer.pause_partitions(ahead - paused)
+        paused.update(ahead)
+    if caught:
+        app.consumer.resume_partitions(caught)
+        paused.difference_update(caught)
+    metrics.PAUSED_PARTITIONS.set(len(paused))
 
 
 def admitted_until(tp: TP) -> int:
@@ -300,6 +353,7 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         next_offset.pop(tp, None)
         log_ends.pop(tp, None)
         behind_since.pop(tp, None)
+        paused.discard(tp)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
 

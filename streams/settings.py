@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     reorder_hold_s: float = 0.25  # longest an event waits for an idle input topic
     # A topic with unread messages that delivers none for this long is passed over: its
     # older events become late events rather than stall the other topics.
-    reorder_max_hold_s: float = 5.0
+    reorder_max_hold_s: float = 30.0
+    # An input partition with unread messages and nothing read for this long is read again.
+    input_stuck_s: float = 10.0
+    # Events held per input topic partition before reading it pauses for the others.
+    reorder_max_held: int = 2000
     model_snapshot_every: int = 1000  # matured outcomes between published model checkpoints
     # Whether a worker takes part in training (off when a `loanwatch trainer` process runs).
     train_in_worker: bool = True
