@@ -35,7 +35,6 @@ from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient
 from psycopg.conninfo import make_conninfo
 from tqdm import tqdm
 
@@ -48,7 +47,7 @@ from streams.kafka_security import kafka_python_kwargs
 from streams.migrate import migrate
 from streams.produce import produce_file, route
 from streams.settings import Settings
-from streams.topics import TopicPlan, TopicSpec, create_topics
+from streams.topics import TopicPlan, TopicSpec, create_topics, delete_topics_containing
 from streams.worker_process import WorkerProcess, metric_total, wait_for
 
 __all__ = ["BenchConfig", "bench_pipeline", "percentile"]
@@ -352,15 +351,5 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
             results["latency"] = measure_latency(live, worker, live_events, config.latency_rate,
                                                  config.latency_s)  # fmt: skip
     finally:
-        _delete_topics(bootstrap, run_id)
+        delete_topics_containing(bootstrap, run_id)
     return results
-
-
-def _delete_topics(bootstrap: str, run_id: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **kafka_python_kwargs())
-    try:
-        mine = [name for name in admin.list_topics() if run_id in name]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()

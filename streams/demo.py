@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from kafka.admin import KafkaAdminClient
 from psycopg.conninfo import make_conninfo
 
 from detectors.policy import load_policy
@@ -40,7 +39,7 @@ from streams.migrate import migrate
 from streams.produce import ProduceReport, produce_file
 from streams.settings import REPO_ROOT, Settings
 from streams.simulate import write_simulation
-from streams.topics import TopicPlan, create_topics
+from streams.topics import TopicPlan, create_topics, delete_topics_containing
 from streams.worker_process import WorkerProcess, free_port, wait_for
 
 __all__ = ["DemoError", "DemoNamespace", "DemoOptions", "run_demo"]
@@ -128,18 +127,6 @@ def fresh_database(server_url: str, name: str) -> str:
         conn.execute(f'drop database if exists "{name}" with (force)')  # name is a constant
         conn.execute(f'create database "{name}"')
     return make_conninfo(server_url, dbname=name)
-
-
-def delete_topics(bootstrap: str, run_id: str) -> int:
-    """Delete every topic whose name carries ``run_id`` (inputs, outputs, changelogs)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        mine = [name for name in admin.list_topics() if run_id in name]
-        if mine:
-            admin.delete_topics(mine)
-        return len(mine)
-    finally:
-        admin.close()
 
 
 class _Producer(threading.Thread):
@@ -287,7 +274,7 @@ def run_demo(options: DemoOptions, echo: Echo) -> dict[str, Any]:
             worker.stop()
         if not options.keep_running:
             try:
-                delete_topics(base.kafka_bootstrap, run_id)
+                delete_topics_containing(base.kafka_bootstrap, run_id)
             except Exception as error:  # cleanup must not hide the real outcome
                 echo(f"    could not delete the demo's topics: {error}")
             stack_down(started, echo)

@@ -109,3 +109,21 @@ def create_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> tuple[list[str]
         return created, [spec.name for spec in wanted if spec.name not in created]
     finally:
         admin.close()
+
+
+def delete_topics_containing(bootstrap: str, marker: str) -> list[str]:
+    """Delete every topic whose name contains ``marker`` (a run id); return their names.
+
+    Benchmarks, the demo and the tests give each run a namespace that carries its id; this
+    removes inputs, outputs and changelogs of that run in one call.
+    """
+    if not marker:
+        raise ValueError("an empty marker would delete every topic")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **kafka_python_kwargs())
+    try:
+        mine = [name for name in admin.list_topics() if marker in name]
+        if mine:
+            admin.delete_topics(mine)
+        return mine
+    finally:
+        admin.close()

@@ -9,10 +9,6 @@ is never a skip, so CI cannot go green without them.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,11 +16,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from kafka.admin import KafkaAdminClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from streams import worker_process
 from streams.health import database_answers, kafka_round_trip
 from streams.settings import Settings
+from streams.topics import delete_topics_containing
 
 START_HINT = "start the local stack with `deploy/local/stack.sh up` (make test does this)"
 
@@ -63,13 +60,7 @@ def kafka_bootstrap(run_id: str) -> Iterator[str]:
     except Exception as error:
         pytest.fail(f"Kafka at {bootstrap} is not usable ({error}); {START_HINT}", pytrace=False)
     yield bootstrap
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        mine = [name for name in admin.list_topics() if run_id in name]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
+    delete_topics_containing(bootstrap, run_id)
 
 
 @pytest.fixture(scope="session")
@@ -110,45 +101,11 @@ def fresh_database(server_url: str) -> Iterator[str]:
     yield from scratch_database(server_url, f"lwtest_{uuid.uuid4().hex[:12]}")
 
 
-class WorkerProcess:
-    """A ``loanwatch worker`` subprocess with its own web port, data dir and log file."""
+class WorkerProcess(worker_process.WorkerProcess):
+    """A ``loanwatch worker`` subprocess bound to this session's stack."""
 
     def __init__(self, stack: Stack, workdir: Path, name: str = "worker", **env: str) -> None:
-        self.log_path = workdir / f"{name}.log"
-        self.web_port = free_port()
-        self.env = stack.env(
-            LOANWATCH_WEB_PORT=str(self.web_port),
-            LOANWATCH_DATA_DIR=str(workdir / f"{name}-data"),
-            **env,
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> WorkerProcess:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        return self
-
-    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        super().__init__(workdir, name, stack.env(**env))
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ import pytest
 
 from streams import metrics
 from streams.settings import REPO_ROOT
-from tests.conftest import Stack, WorkerProcess, free_port
+from streams.worker_process import free_port
+from tests.conftest import Stack, WorkerProcess
 from tests.e2e.pipeline_support import produce, simulated_events
 
 RULES = REPO_ROOT / "deploy/prometheus/rules.yml"

@@ -31,7 +31,8 @@ from streams.kafka_security import kafka_python_kwargs
 from streams.produce import route
 from streams.settings import REPO_ROOT, Settings
 from streams.topics import TopicPlan
-from tests.conftest import Stack, WorkerProcess, free_port
+from streams.worker_process import free_port
+from tests.conftest import Stack, WorkerProcess
 
 pytestmark = pytest.mark.integration
 USER = "lw-sasl"

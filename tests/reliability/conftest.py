@@ -22,7 +22,8 @@ import pytest
 
 from streams.migrate import migrate
 from streams.settings import REPO_ROOT
-from tests.conftest import Stack, free_port, scratch_database
+from streams.worker_process import free_port
+from tests.conftest import Stack, scratch_database
 
 SCRIPTS = REPO_ROOT / "deploy" / "local"
 HERE = Path(__file__).resolve().parent
