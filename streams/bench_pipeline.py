@@ -35,7 +35,7 @@ from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from psycopg.conninfo import make_conninfo
+from psycopg import sql
 from tqdm import tqdm
 
 from detectors.events import parse_event
@@ -44,7 +44,7 @@ from detectors.state import BorrowerState
 from streams.bench import write_events
 from streams.ceiling import run_ceiling
 from streams.kafka_security import kafka_python_kwargs
-from streams.migrate import migrate
+from streams.migrate import create_database, drop_database, migrate
 from streams.produce import produce_file, route
 from streams.settings import Settings
 from streams.topics import TopicPlan, TopicSpec, create_topics, delete_topics_containing
@@ -53,6 +53,7 @@ from streams.worker_process import WorkerProcess, metric_total, wait_for
 __all__ = ["BenchConfig", "bench_pipeline", "percentile"]
 
 TABLE = "borrowers"  # the Faust table of streams.pipeline
+COUNT = sql.SQL("select count(*) from {}")
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,12 @@ class Namespace:
 @contextmanager
 def scratch_database(server_url: str, name: str) -> Iterator[str]:
     """A migrated database ``name`` beside the one of ``server_url``, dropped afterwards."""
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')  # generated name, never user input
-    url = make_conninfo(server_url, dbname=name)
+    url = create_database(server_url, name)
     try:
         migrate(url, Settings().migrations_dir)
         yield url
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        drop_database(server_url, name)
 
 
 def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
@@ -313,7 +311,7 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
             results["pipeline"] = drain(one, count, config.drain_timeout_s, "one worker")
             with psycopg.connect(database) as conn:
                 results["pipeline"]["rows"] = {
-                    table: conn.execute(f"select count(*) from {table}").fetchone()[0]  # type: ignore[index]
+                    table: conn.execute(COUNT.format(sql.Identifier(table))).fetchone()[0]  # type: ignore[index]
                     for table in ("tier_history", "alerts", "borrower_tiers")
                 }  # fmt: skip
             one[0].stop()

@@ -28,14 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.conninfo import make_conninfo
-
 from detectors.policy import load_policy
 from detectors.simulation import Simulation
 from streams.backtest import run_backtest
 from streams.dashboard import Snapshot, render
-from streams.migrate import migrate
+from streams.migrate import create_database, migrate
 from streams.produce import ProduceReport, produce_file
 from streams.settings import REPO_ROOT, Settings
 from streams.simulate import write_simulation
@@ -121,14 +118,6 @@ def stack_down(started: list[str], echo: Echo) -> None:
     echo(f"==> local stack: stopped {', '.join(started)} (started by this demo)")
 
 
-def fresh_database(server_url: str, name: str) -> str:
-    """Drop and create database ``name`` beside the one in ``server_url``; return its URL."""
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')  # name is a constant
-        conn.execute(f'create database "{name}"')
-    return make_conninfo(server_url, dbname=name)
-
-
 class _Producer(threading.Thread):
     """Sends the events file in the background while the live summary runs."""
 
@@ -211,7 +200,7 @@ def run_demo(options: DemoOptions, echo: Echo) -> dict[str, Any]:
     base = Settings()
     result: dict[str, Any] = {"run_id": run_id, "out": str(out)}
     try:
-        database_url = fresh_database(base.database_url, names.database)
+        database_url = create_database(base.database_url, names.database, replace=True)
         migrate(database_url, base.migrations_dir)
         settings = Settings(app_id=names.app_id, topic_prefix=names.topic_prefix,
                             database_url=database_url)  # fmt: skip

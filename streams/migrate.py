@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 FILE_PATTERN = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")
 # Any constant works; it only has to be the same for every loanwatch process.
@@ -125,3 +127,23 @@ def _check_unchanged(migration: Migration, name: str, checksum: str) -> None:
         raise MigrationError(
             f"{migration.path.name}: version {migration.version} was applied as '{name}'"
         )
+
+
+def create_database(server_url: str, name: str, *, replace: bool = False) -> str:
+    """Create database ``name`` on the server of ``server_url`` (dropping it first with
+    ``replace``); return its URL. For tools and tests that work in a database of their own.
+    """
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if replace:
+            conn.execute(_DROP.format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return make_conninfo(server_url, dbname=name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database ``name`` (if it exists), disconnecting whoever still uses it."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(_DROP.format(sql.Identifier(name)))
+
+
+_DROP = sql.SQL("drop database if exists {} with (force)")

@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from streams import worker_process
 from streams.health import database_answers, kafka_round_trip
+from streams.migrate import create_database, drop_database
 from streams.settings import Settings
 from streams.topics import delete_topics_containing
 
@@ -81,13 +80,11 @@ def database_url(server_url: str, run_id: str) -> Iterator[str]:
 
 def scratch_database(server_url: str, name: str) -> Iterator[str]:
     """Create database ``name`` beside the one in ``server_url``; drop it when done."""
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')  # name is generated, never user input
+    url = create_database(server_url, name)
     try:
-        yield make_conninfo(**{**conninfo_to_dict(server_url), "dbname": name})
+        yield url
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")

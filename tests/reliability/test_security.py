@@ -69,28 +69,11 @@ def _inside_literal_sql(binop: ast.BinOp, root: ast.expr) -> bool:
     return False
 
 
-# Operator tools, not the worker: they interpolate database and table names they generate
-# themselves into f-strings (DDL takes no parameters). They should use psycopg.sql.Identifier;
-# until then they are tolerated only for f-strings that interpolate plain names.
-NAME_ONLY_FSTRINGS = {"streams/bench_pipeline.py", "streams/demo.py"}
-
-
-def _plain_name_fstrings_only(path: Path) -> bool:
-    tree = ast.parse(path.read_text(), str(path))
-    return all(isinstance(value.value, ast.Name | ast.Attribute)
-               for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
-               for value in node.values if isinstance(value, ast.FormattedValue)
-               if "select" in ast.unparse(node).lower() or "database" in ast.unparse(node).lower())
-
-
 def test_sql_is_parameterised_only() -> None:
     files = sorted((REPO_ROOT / "streams").rglob("*.py"))
     assert len(files) > 10
     findings = [finding for path in files for finding in sql_built_by_string_operations(path)]
-    tolerated = [f for f in findings if f.split(":")[0] in NAME_ONLY_FSTRINGS]
-    assert all(_plain_name_fstrings_only(REPO_ROOT / f.split(":")[0]) for f in tolerated)
-    rest = [f for f in findings if f not in tolerated]
-    assert not rest, f"SQL built from strings (use parameters or psycopg.sql): {rest}"
+    assert not findings, f"SQL built from strings (use parameters or psycopg.sql): {findings}"
 
 
 def test_the_scanner_finds_string_built_sql(tmp_path: Path) -> None:
