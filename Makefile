@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-recovery test-reliability reliability-suite demo chromium clean
+.PHONY: prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-reliability reliability-suite demo chromium clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -62,11 +62,6 @@ test-reliability: venv ## crash, outage, broker restart, bad input, overload, se
 
 reliability-suite: migrate
 	$(BIN)/pytest -m reliability -s -p no:cacheprovider tests/reliability
-
-test-recovery: venv ## restart and two-worker pipeline tests (known flaky, not in make test)
-	@$(STACK) up; status=0; \
-	$(BIN)/pytest -m recovery tests/e2e || status=$$?; \
-	$(STACK) down; exit $$status
 
 demo: venv ## the main job: stack, a worker, a simulated portfolio, a report (KEEP=1 leaves it up)
 	$(BIN)/loanwatch demo $(if $(KEEP),--keep-running,) $(DEMO_ARGS)

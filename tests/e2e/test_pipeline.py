@@ -197,7 +197,6 @@ def test_live_results_agree_with_replay(first_run: dict[str, Any]) -> None:
     assert_agrees(first_run["before"])
 
 
-@pytest.mark.recovery
 def test_a_restarted_worker_goes_on_from_its_state_without_loss_or_duplicates(
     restarted_run: dict[str, Any],
 ) -> None:
@@ -282,7 +281,6 @@ def two_workers(pipeline_stack: Any, tmp_path_factory: pytest.TempPathFactory) -
     return {"stack": stack, "phase": phase}
 
 
-@pytest.mark.recovery
 def test_two_workers_split_the_partitions_and_agree_with_replay(
     two_workers: dict[str, Any],
 ) -> None:
@@ -295,7 +293,6 @@ def test_two_workers_split_the_partitions_and_agree_with_replay(
         assert 0 < processed < PAIR_EVENTS, "each worker processes a share of the events"
 
 
-@pytest.mark.recovery
 def test_either_worker_answers_for_any_borrower(two_workers: dict[str, Any]) -> None:
     lookups = two_workers["phase"].extra["lookups"]
     assert [status for status, _ in lookups] == [200, 200]
