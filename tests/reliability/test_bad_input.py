@@ -60,9 +60,7 @@ def test_malformed_messages_are_dead_lettered_and_good_ones_processed(
     where = send_all(scratch_stack, messages)
     bad_sent = [where[i] for i in bad_index]
 
-    # The backlog (with megabytes of dead letters) pauses partitions for longer than the
-    # default 5 s reorder bound: see "Order under overload" in docs/reliability.md.
-    worker = start_worker(scratch_stack, tmp_path, "fuzz", LOANWATCH_REORDER_MAX_HOLD_S="120")
+    worker = start_worker(scratch_stack, tmp_path, "fuzz")
     try:
         audit = settle_and_audit(scratch_stack, good_file, tmp_path / "replay", len(bad_sent),
                                  [worker])  # fmt: skip

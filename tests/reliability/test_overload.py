@@ -48,12 +48,9 @@ def test_a_burst_builds_lag_that_drains_with_bounded_memory(
         event = json.loads(line)
         burst.append((event["event_type"], event["borrower_id"].encode(), line.strip().encode()))
 
-    # Under a backlog Faust pauses the fetch of partitions whose buffers are full, so one input
-    # topic can run more than the default 5 s maximum hold behind another; events released at
-    # that bound are processed out of event-time order and decide differently from replay
-    # (a known limit, docs/reliability.md). A longer bound keeps the order, so the audit
-    # below measures loss and duplication only.
-    worker = start_worker(scratch_stack, tmp_path, "overload", LOANWATCH_REORDER_MAX_HOLD_S="120")
+    # With the default settings: the burst must keep event-time order across the topics too,
+    # so the audit below compares with replay (docs/reliability.md, "Order under overload").
+    worker = start_worker(scratch_stack, tmp_path, "overload")
     samples: list[tuple[float, int, int]] = []  # (seconds, lag, rss)
     stop_sampling = threading.Event()
 
