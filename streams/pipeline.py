@@ -10,9 +10,9 @@ One agent reads the three input topics (co-partitioned by ``borrower_id``) in ba
    borrower's new state is written once per round to the ``borrowers`` table (backed by its
    changelog topic). Decoded states stay in a bounded cache (:class:`StateCache`), which is
    emptied whenever partitions move: the table is the truth, the cache saves decoding it;
-4. the round's rows are written to PostgreSQL (retrying, so an outage pauses the agent),
-   its tier changes, alerts, dead letters and matured outcomes are sent to Kafka and the
-   broker's acknowledgements awaited;
+4. together, the round's rows are written to PostgreSQL (retrying, so an outage pauses the
+   agent), its tier changes, alerts, dead letters and matured outcomes are sent to Kafka, and
+   the state changelog is flushed; the broker's acknowledgements are awaited;
 
 and only then are the events acknowledged, which lets Faust commit their offsets. A crash
 anywhere before that redelivers them: the state may already hold those events, so the engine
@@ -96,6 +96,8 @@ log_ends: dict[TP, int] = {}  # per input topic partition: its end offset, from 
 # per input topic partition with unread messages: since when, or since its last admission
 behind_since: dict[TP, float] = {}
 paused: set[TP] = set()  # input topic partitions paused for running ahead of the others
+rereading: dict[TP, int] = {}  # input topic partitions being read again, from this offset
+sought: dict[TP, int] = {}  # the offset each was last sought back to
 log_ends_at = -math.inf
 REFETCH_CHECK_S = 5.0
 
@@ -109,6 +111,7 @@ async def monitor(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             received = time.monotonic()
             for event in batch:
                 admit(event, received)
+            await seek_back()
             await process_released()
         yield None
 
@@ -128,9 +131,18 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
     Faust commit its offset before it is processed.
     """
     message = event.message
-    if message.offset < next_offset.get(message.tp, 0):
-        return  # read again after a refetch (see refetch_stuck_inputs): admitted already
-    next_offset[message.tp] = message.offset + 1
+    tp = message.tp
+    expected = next_offset.get(tp)
+    if expected is not None and message.offset != expected:
+        if message.offset > expected and rereading.get(tp) != expected:
+            # Faust skipped records (and counts them as done): read them again.
+            log.warning("input offsets skipped; reading them again", topic=tp.topic,
+                        partition=tp.partition, start=expected, end=message.offset)  # fmt: skip
+            metrics.INPUT_REFETCHES.inc()
+            rereading[tp] = expected
+        return  # admitted already, or to be admitted when read again
+    rereading.pop(tp, None)
+    next_offset[tp] = message.offset + 1
     if message.tp in behind_since:
         behind_since[message.tp] = received
     kind = EVENT_TYPE_OF_TOPIC[message.topic]
@@ -159,15 +171,17 @@ async def process_released() -> None:
     save_changed_states()
     pace_reading()
     metrics.REORDER_HELD.set(len(reorder))
-    await sink.flush()
     sends = unsent[:]
     unsent.clear()
-    await asyncio.gather(*[await send for send in sends])
+    # The round's writes go out together, and the events are acknowledged once all are
+    # done: the rows in PostgreSQL, the outputs acknowledged by the broker, and the states,
+    # which travel through Faust's producer buffer and must reach the changelog before the
+    # offsets that produced them may be committed (or a restart would restore a state that
+    # lacks committed events).
+    writes = [sink.flush(), *[await send for send in sends]]
     if released:
-        # The state written to the table travels through Faust's producer buffer; it must
-        # reach the changelog before the offsets that produced it may be committed, or a
-        # restart would restore a state that lacks committed events.
-        await app.producer.flush()
+        writes.append(app.producer.flush())
+    await asyncio.gather(*writes)
     done = time.time()
     for event, _ in released:
         event.ack()
@@ -198,6 +212,14 @@ async def refresh_log_ends(now: float, force: bool = False) -> None:
             behind_since.setdefault(tp, now)
 
 
+async def seek_back() -> None:
+    """Read again from where :func:`admit` found offsets skipped (once per skip)."""
+    for tp, offset in rereading.items():
+        if sought.get(tp) != offset:
+            await app.consumer.seek(tp, offset)
+            sought[tp] = offset
+
+
 @app.timer(interval=REFETCH_CHECK_S)
 async def refetch_stuck_inputs() -> None:
     """Read again an input partition whose unread messages stopped arriving.
@@ -219,6 +241,7 @@ async def refetch_stuck_inputs() -> None:
                         partition=tp.partition, offset=offset)  # fmt: skip
             metrics.INPUT_REFETCHES.inc()
             await app.consumer.seek(tp, offset)
+            rereading[tp] = sought[tp] = offset
             behind_since[tp] = now
 
 
@@ -233,12 +256,14 @@ def pace_reading() -> None:
     held = reorder.held()
     ahead = {TP(topic, partition) for (partition, topic), n in held.items() if n >= limit}
     caught = {tp for tp in paused if held[(tp.partition, tp.topic)] <= limit // 2}
-    if ahead - paused:
-        app.consumer.pause_partitions(ahead - paused)
-        paused.update(ahead)
-    if caught:
-        app.consumer.resume_partitions(caught)
-        paused.difference_update(caught)
+    # Faust's own buffer-full switch, not pause_partitions: a paused partition's records
+    # already fetched would be dropped (and their offsets counted as done).
+    for tp in ahead - paused:
+        app.consumer.on_buffer_full(tp)
+    for tp in caught:
+        app.consumer.on_buffer_drop(tp)
+    paused.update(ahead)
+    paused.difference_update(caught)
     metrics.PAUSED_PARTITIONS.set(len(paused))
 
 
@@ -354,6 +379,8 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         log_ends.pop(tp, None)
         behind_since.pop(tp, None)
         paused.discard(tp)
+        rereading.pop(tp, None)
+        sought.pop(tp, None)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
 
