@@ -276,6 +276,7 @@ def bench_all_command(
     ] = None,
 ) -> None:
     """Core, pipeline, ceiling, two workers, recovery and latency on the local stack."""
+    import signal
     import tempfile
     from contextlib import nullcontext
     from datetime import UTC, datetime
@@ -284,6 +285,8 @@ def bench_all_command(
     from streams.bench_pipeline import BenchConfig, bench_pipeline
     from streams.bench_report import environment, write_results
 
+    # A terminated run still stops its workers and removes its topics and databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = get_settings()
     typer.echo(f"core: {core_events:,} events in process", err=True)
     results: dict[str, object] = {"core": bench_core(core_events, seed=42)}
