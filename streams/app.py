@@ -27,6 +27,11 @@ def create_app(settings: Settings) -> faust.App:
         web_bind=settings.web_bind or settings.web_host or "0.0.0.0",
         canonical_url=f"http://{settings.web_canonical_host}:{settings.web_port}",
         consumer_auto_offset_reset="earliest",
+        # Faust would wait, at every rebalance and at shutdown, for each message it handed
+        # out to be acknowledged; events held for event-time order are acknowledged only
+        # once processed, so it waited for ever (spinning on gc.collect). Processing is
+        # idempotent: what is not acknowledged is simply read again by the next owner.
+        stream_wait_empty=False,
         producer_acks=-1,
         autodiscover=False,
     )

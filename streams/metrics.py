@@ -60,10 +60,6 @@ INPUT_REFETCHES = Counter(
     "loanwatch_input_refetches_total", "Input topic partitions read again from the last "
     "admitted offset because their unread messages stopped arriving.", registry=REGISTRY,
 )  # fmt: skip
-PAUSED_PARTITIONS = Gauge(
-    "loanwatch_paused_input_partitions", "Input topic partitions whose reading is paused "
-    "because they run ahead of the other topics in event time.", registry=REGISTRY,
-)  # fmt: skip
 SINK_BATCH_ROWS = Histogram(
     "loanwatch_sink_batch_rows", "Rows written to PostgreSQL per flush.",
     buckets=BATCH_BUCKETS, registry=REGISTRY,

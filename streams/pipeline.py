@@ -95,7 +95,6 @@ next_offset: dict[TP, int] = {}  # per input topic partition: the offset after t
 log_ends: dict[TP, int] = {}  # per input topic partition: its end offset, from the broker
 # per input topic partition with unread messages: since when, or since its last admission
 behind_since: dict[TP, float] = {}
-paused: set[TP] = set()  # input topic partitions paused for running ahead of the others
 rereading: dict[TP, int] = {}  # input topic partitions being read again, from this offset
 sought: dict[TP, int] = {}  # the offset each was last sought back to
 log_ends_at = -math.inf
@@ -169,7 +168,6 @@ async def process_released() -> None:
     for event, parsed in released:
         unsent.extend(handle(event, parsed))
     save_changed_states()
-    pace_reading()
     metrics.REORDER_HELD.set(len(reorder))
     sends = unsent[:]
     unsent.clear()
@@ -234,7 +232,7 @@ async def refetch_stuck_inputs() -> None:
         now = time.monotonic()
         await refresh_log_ends(now, force=True)
         for tp, since in list(behind_since.items()):
-            if tp in paused or now - since < settings.input_stuck_s:
+            if now - since < settings.input_stuck_s:
                 continue
             offset = admitted_until(tp)
             log.warning("input partition stuck; reading it again", topic=tp.topic,
@@ -243,28 +241,6 @@ async def refetch_stuck_inputs() -> None:
             await app.consumer.seek(tp, offset)
             rereading[tp] = sought[tp] = offset
             behind_since[tp] = now
-
-
-def pace_reading() -> None:
-    """Pause reading a topic partition that runs far ahead of the others in event time.
-
-    Its events wait in the buffer for the slower topics; reading more of it would only fill
-    memory and crowd the slower topics out of the fetches they need to catch up. Reading
-    resumes once half of what it held has gone.
-    """
-    limit = settings.reorder_max_held
-    held = reorder.held()
-    ahead = {TP(topic, partition) for (partition, topic), n in held.items() if n >= limit}
-    caught = {tp for tp in paused if held[(tp.partition, tp.topic)] <= limit // 2}
-    # Faust's own buffer-full switch, not pause_partitions: a paused partition's records
-    # already fetched would be dropped (and their offsets counted as done).
-    for tp in ahead - paused:
-        app.consumer.on_buffer_full(tp)
-    for tp in caught:
-        app.consumer.on_buffer_drop(tp)
-    paused.update(ahead)
-    paused.difference_update(caught)
-    metrics.PAUSED_PARTITIONS.set(len(paused))
 
 
 def admitted_until(tp: TP) -> int:
@@ -378,7 +354,6 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         next_offset.pop(tp, None)
         log_ends.pop(tp, None)
         behind_since.pop(tp, None)
-        paused.discard(tp)
         rereading.pop(tp, None)
         sought.pop(tp, None)
     if dropped:

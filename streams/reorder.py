@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Generic, TypeVar
@@ -49,9 +48,8 @@ class ReorderBuffer(Generic[T]):
     def __init__(self, sources: Sequence[str], hold_s: float) -> None:
         self.sources = tuple(sources)
         self.hold_s = hold_s
-        self._heaps: dict[int, list[tuple[float, int, float, str, T]]] = {}
+        self._heaps: dict[int, list[tuple[float, int, float, T]]] = {}
         self._latest: dict[tuple[int, str], float] = {}
-        self._held: Counter[tuple[int, str]] = Counter()
         self._sequence = count()
 
     def __len__(self) -> int:
@@ -63,18 +61,7 @@ class ReorderBuffer(Generic[T]):
         key = (partition, source)
         self._latest[key] = max(self._latest.get(key, -math.inf), occurred_at)
         heap = self._heaps.setdefault(partition, [])
-        heapq.heappush(heap, (occurred_at, next(self._sequence), received_at, source, item))
-        self._held[key] += 1
-
-    def held(self) -> Counter[tuple[int, str]]:
-        """Items held per (partition, source): the caller pauses reading a source that runs
-        far ahead of the others, which bounds what the buffer holds.
-
-        >>> b = ReorderBuffer(("a", "b"), 1.0); b.add(0, "a", 5.0, 0.0, "x")
-        >>> b.held()[(0, "a")], b.held()[(0, "b")]
-        (1, 0)
-        """
-        return self._held
+        heapq.heappush(heap, (occurred_at, next(self._sequence), received_at, item))
 
     def watermark(self, partition: int) -> float:
         """The event time every source of ``partition`` has reached (-inf if one is silent).
@@ -92,14 +79,12 @@ class ReorderBuffer(Generic[T]):
             while heap and (
                 heap[0][0] <= mark or self._expired(partition, heap[0], now, caught_up)
             ):
-                *_, source, item = heapq.heappop(heap)
-                self._held[(partition, source)] -= 1
-                released.append(item)
+                released.append(heapq.heappop(heap)[3])
         return released
 
-    def _expired(self, partition: int, top: tuple[float, int, float, str, T], now: float,
+    def _expired(self, partition: int, top: tuple[float, int, float, T], now: float,
                  caught_up: Callable[[int, str], bool]) -> bool:  # fmt: skip
-        occurred_at, _, received_at, _, _ = top
+        occurred_at, _, received_at, _ = top
         if received_at + self.hold_s > now:
             return False
         behind = (s for s in self.sources
@@ -119,5 +104,4 @@ class ReorderBuffer(Generic[T]):
             dropped.extend(item for *_, item in self._heaps.pop(partition, []))
             for source in self.sources:
                 self._latest.pop((partition, source), None)
-                self._held.pop((partition, source), None)
         return dropped
