@@ -202,8 +202,14 @@ async def refresh_log_ends(now: float, force: bool = False) -> None:
     log_ends_at = now
     mine = [tp for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC]
     if mine:
-        log_ends.update(await app.consumer.highwaters(*mine))
+        try:
+            log_ends.update(await app.consumer.highwaters(*mine))
+        except Exception as error:  # a rebalance under way: the next refresh asks again
+            log.warning("input end offsets unavailable", error=str(error))
+            return
     for tp in mine:
+        if tp not in log_ends:
+            continue
         if admitted_until(tp) >= log_ends[tp]:
             behind_since.pop(tp, None)
         else:
@@ -212,10 +218,23 @@ async def refresh_log_ends(now: float, force: bool = False) -> None:
 
 async def seek_back() -> None:
     """Read again from where :func:`admit` found offsets skipped (once per skip)."""
-    for tp, offset in rereading.items():
-        if sought.get(tp) != offset:
-            await app.consumer.seek(tp, offset)
+    for tp, offset in list(rereading.items()):
+        if sought.get(tp) != offset and await read_again(tp, offset):
             sought[tp] = offset
+
+
+async def read_again(tp: TP, offset: int) -> bool:
+    """Seek ``tp`` back to ``offset``; False when it is no longer this worker's (a rebalance
+    took it: its next owner reads from the committed offset anyway)."""
+    if tp not in app.consumer.assignment():
+        return False
+    try:
+        await app.consumer.seek(tp, offset)
+    except Exception as error:  # the assignment can move while the seek is on its way
+        log.warning("input partition not read again", topic=tp.topic, partition=tp.partition,
+                    error=str(error))  # fmt: skip
+        return False
+    return True
 
 
 @app.timer(interval=REFETCH_CHECK_S)
@@ -237,9 +256,9 @@ async def refetch_stuck_inputs() -> None:
             offset = admitted_until(tp)
             log.warning("input partition stuck; reading it again", topic=tp.topic,
                         partition=tp.partition, offset=offset)  # fmt: skip
-            metrics.INPUT_REFETCHES.inc()
-            await app.consumer.seek(tp, offset)
-            rereading[tp] = sought[tp] = offset
+            if await read_again(tp, offset):
+                metrics.INPUT_REFETCHES.inc()
+                rereading[tp] = sought[tp] = offset
             behind_since[tp] = now
 
 
