@@ -67,8 +67,8 @@ def produce_live(stack: Stack, path: Path, chunk: int = 250) -> int:
     return sent
 
 
-def offsets_committed(stack: Stack) -> bool:
-    """Whether the worker group has committed every input message (nothing to redeliver)."""
+def group_lag(stack: Stack) -> int:
+    """Input messages not yet committed by the worker group (end offset minus committed)."""
     plan = plan_for(stack)
     # A consumer that names the group but never subscribes reads its offsets without joining.
     group = f"lwtest-{stack.run_id}"
@@ -81,9 +81,14 @@ def offsets_committed(stack: Stack) -> bool:
             for p in consumer.partitions_for_topic(spec.name) or ()
         ]
         ends = consumer.end_offsets(partitions)
-        return all(ends[tp] == 0 or (consumer.committed(tp) or 0) >= ends[tp] for tp in partitions)
+        return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in partitions)
     finally:
         consumer.close()
+
+
+def offsets_committed(stack: Stack) -> bool:
+    """Whether the worker group has committed every input message (nothing to redeliver)."""
+    return group_lag(stack) == 0
 
 
 def rows_in_database(url: str) -> tuple[list[TierRow], list[str]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from streams.produce import route
 from streams.topics import create_topics
@@ -104,24 +104,6 @@ def rss_bytes(pid: int) -> int:
     match = re.search(r"^VmRSS:\s+(\d+) kB", text, re.MULTILINE)
     assert match, f"no VmRSS for pid {pid}"
     return int(match.group(1)) * 1024
-
-
-def group_lag(stack: Stack) -> int:
-    """Input messages not yet committed by the worker group (end offset minus committed)."""
-    plan = plan_for(stack)
-    group = f"lwtest-{stack.run_id}"
-    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=group,
-                             enable_auto_commit=False)  # fmt: skip
-    try:
-        partitions = [
-            TopicPartition(spec.name, p)
-            for spec in plan.inputs.values()
-            for p in consumer.partitions_for_topic(spec.name) or ()
-        ]
-        ends = consumer.end_offsets(partitions)
-        return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in partitions)
-    finally:
-        consumer.close()
 
 
 @dataclass(eq=False)  # a thread must stay hashable

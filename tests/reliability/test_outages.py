@@ -18,12 +18,11 @@ from typing import Any
 from streams.migrate import migrate
 from streams.settings import REPO_ROOT
 from tests.conftest import Stack, scratch_database
-from tests.e2e.pipeline_support import simulated_events
+from tests.e2e.pipeline_support import group_lag, simulated_events
 from tests.reliability.conftest import OwnService
 from tests.reliability.malformed import malformed
 from tests.reliability.support import (
     SteadyProducer,
-    group_lag,
     metric_sum,
     metric_values,
     report,

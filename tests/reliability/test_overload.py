@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 from tests.conftest import Stack
-from tests.e2e.pipeline_support import simulated_events, wait_until
+from tests.e2e.pipeline_support import group_lag, simulated_events, wait_until
 from tests.reliability.support import (
     Message,
     SteadyProducer,
-    group_lag,
     report,
     rss_bytes,
     send_all,
