@@ -7,6 +7,8 @@ module only builds the app from the settings and imports them.
 from __future__ import annotations
 
 import faust
+from faust.transport.consumer import Consumer
+from faust.types import TP
 
 from streams.kafka_security import faust_credentials
 from streams.settings import Settings, get_settings
@@ -37,6 +39,16 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
+
+
+async def _no_gap(self: Consumer, tp: TP, offset_from: int, offset_to: int) -> None:
+    """Faust counts offsets it did not hand out as done (meant for transaction markers and
+    compacted topics), but it also skips records it fetched and then dropped, and those
+    must be read again (streams.pipeline.admit), not committed unprocessed. loanwatch's
+    input topics are neither compacted nor written in transactions."""
+
+
+Consumer._add_gap = _no_gap  # type: ignore[method-assign]
 app = create_app(get_settings())
 
 # Registering modules: each binds its agents, tables, timers and pages to ``app``.

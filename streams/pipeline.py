@@ -134,12 +134,15 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
     expected = next_offset.get(tp)
     if expected is not None and message.offset != expected:
         if message.offset > expected and rereading.get(tp) != expected:
-            # Faust skipped records (and counts them as done): read them again.
+            # Faust skipped records: read them again.
             log.warning("input offsets skipped; reading them again", topic=tp.topic,
                         partition=tp.partition, start=expected, end=message.offset)  # fmt: skip
             metrics.INPUT_REFETCHES.inc()
             rereading[tp] = expected
-        return  # admitted already, or to be admitted when read again
+        # Admitted already, or to be admitted when read again: this copy is never
+        # acknowledged, so its offset is committed only once the admitted copy is done.
+        message.incref()
+        return
     rereading.pop(tp, None)
     next_offset[tp] = message.offset + 1
     if message.tp in behind_since:
