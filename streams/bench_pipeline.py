@@ -47,7 +47,13 @@ from streams.kafka_security import kafka_python_kwargs
 from streams.migrate import create_database, drop_database, migrate
 from streams.produce import produce_file, route
 from streams.settings import Settings
-from streams.topics import TopicPlan, TopicSpec, create_topics, delete_topics_containing
+from streams.topics import (
+    TopicPlan,
+    TopicSpec,
+    create_topics,
+    delete_topics_containing,
+    records_to_end,
+)
 from streams.worker_process import WorkerProcess, metric_total, wait_for
 
 __all__ = ["BenchConfig", "bench_pipeline", "percentile"]
@@ -169,22 +175,8 @@ def start_workers(ns: Namespace, database_url: str, workdir: Path, count: int,
 
 def latest_values(bootstrap: str, topic: str) -> dict[bytes, bytes]:
     """The latest value per key of ``topic`` (a changelog), read to its current end."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             **kafka_python_kwargs())  # fmt: skip
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        latest: dict[bytes, bytes] = {}
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=1000, max_records=10_000).values():
-                for record in records:
-                    if record.key is not None and record.value is not None:
-                        latest[record.key] = record.value
-        return latest
-    finally:
-        consumer.close()
+    return {record.key: record.value for record in records_to_end(bootstrap, topic)
+            if record.key is not None and record.value is not None}  # fmt: skip
 
 
 def fill_changelog(bootstrap: str, ns: Namespace, states: list[bytes], borrowers: int) -> None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -127,3 +129,27 @@ def delete_topics_containing(bootstrap: str, marker: str) -> list[str]:
         return mine
     finally:
         admin.close()
+
+
+def records_to_end(bootstrap: str, topic: str, settings: Settings | None = None) -> list[Any]:
+    """Every record of ``topic`` from its beginning to its end as of now (no consumer group).
+
+    Tools and tests read output topics and changelogs this way; ``settings`` gives the
+    client's security settings (the process's own by default).
+    """
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             **kafka_python_kwargs(settings))  # fmt: skip
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        records: list[Any] = []
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for batch in consumer.poll(timeout_ms=1000, max_records=10_000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()

@@ -17,7 +17,7 @@ from streams.bench import write_events
 from streams.produce import produce_file
 from streams.replay import replay_file
 from streams.settings import Settings
-from streams.topics import TopicPlan
+from streams.topics import TopicPlan, records_to_end
 from tests.conftest import Stack
 
 TOKEN = "test-token"
@@ -115,21 +115,7 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str,
 
 def read_topic(bootstrap: str, topic: str) -> list[Any]:
     """Every message of ``topic`` from the beginning to its current end."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        records: list[Any] = []
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
+    return records_to_end(bootstrap, topic)
 
 
 def outputs_in_kafka(stack: Stack) -> tuple[set[TierRow], list[str]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
@@ -30,7 +30,7 @@ from streams.bench import write_events
 from streams.kafka_security import kafka_python_kwargs
 from streams.produce import route
 from streams.settings import REPO_ROOT, Settings
-from streams.topics import TopicPlan
+from streams.topics import TopicPlan, records_to_end
 from streams.worker_process import free_port
 from tests.conftest import Stack, WorkerProcess
 
@@ -174,17 +174,4 @@ def test_a_worker_on_a_scram_listener_processes_events(
 
 
 def read_all(broker: SaslBroker, settings: Settings, topic: str) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
-                             **kafka_python_kwargs(settings))  # fmt: skip
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                values.extend(record.value for record in batch)
-        return values
-    finally:
-        consumer.close()
+    return [record.value for record in records_to_end(broker.bootstrap, topic, settings)]
