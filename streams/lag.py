@@ -1,7 +1,7 @@
 """Consumer lag of the input topics: ``loanwatch_consumer_lag_messages{topic}``.
 
 A timer (every ``LOANWATCH_LAG_INTERVAL_S``, 5 s) asks the broker for the end offsets of the
-input partitions this worker holds (``app.consumer.highwaters``) and subtracts the group's
+input partitions this worker holds (:class:`~streams.log_ends.LogEnds`) and subtracts the group's
 committed offsets (the read offsets while nothing is committed yet). Each worker reports
 only its own partitions, and 0 for an input topic it holds none of, so summing the gauge
 over workers gives the group's lag without double counting.
@@ -16,12 +16,14 @@ import structlog
 
 from streams import metrics
 from streams.app import app
+from streams.log_ends import LogEnds
 from streams.settings import get_settings
 from streams.topics import INPUT_NAMES
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
 INPUT_TOPICS = tuple(settings.topic(f"events.{short}") for short in INPUT_NAMES.values())
+end_offsets = LogEnds.of_app(app, settings.kafka_bootstrap)
 
 
 def lag_by_topic(
@@ -51,7 +53,7 @@ async def measure_lag() -> dict[str, int]:
     held = [tp for tp in consumer.assignment() if tp.topic in INPUT_TOPICS]
     if not held:
         return dict.fromkeys(INPUT_TOPICS, 0)
-    ends = await consumer.highwaters(*held)
+    ends = await end_offsets.of(held)
     # Faust's records of the group's commits and of what it has read (not on ConsumerT).
     committed: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
     read: Mapping[Any, int | None] = getattr(consumer, "_read_offset", {})
@@ -66,6 +68,7 @@ async def report_lag() -> None:
         lag = await measure_lag()
     except Exception as error:  # not started yet, or rebalancing: try again next tick
         log.debug("consumer lag unavailable", error=str(error))
+        await end_offsets.close()
         return
     for topic, messages in lag.items():
         metrics.CONSUMER_LAG.labels(topic=topic).set(messages)

@@ -8,13 +8,18 @@ b'7'
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 
 def json_bytes(body: dict[str, Any]) -> bytes:
-    """Compact JSON, UTF-8."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON, UTF-8.
+
+    >>> json_bytes({"tier": "C", "reasons": ["überfällig"], "score": 0.5})
+    b'{"tier":"C","reasons":["\xc3\xbcberf\xc3\xa4llig"],"score":0.5}'
+    """
+    return orjson.dumps(body)
 
 
 def dead_letter_headers(

@@ -32,6 +32,7 @@ from detectors.policy import Policy
 from streams import metrics
 from streams.history import HistorySink
 from streams.kafka_security import aiokafka_kwargs
+from streams.messages import json_bytes
 from streams.settings import Settings
 from streams.topics import TopicPlan
 
@@ -47,11 +48,11 @@ def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
     b'{"borrower_id":"b1","taken_at":10.0,"matured_at":20.0,"label":1,"size":2,"features":[[1,2.0]]}'
     """
     features = outcome.features
-    return json.dumps({
+    return json_bytes({
         "borrower_id": borrower_id, "taken_at": outcome.snapshot.taken_at,
         "matured_at": outcome.matured_at, "label": outcome.label, "size": len(features),
         "features": [[i, v] for i, v in enumerate(features) if v],
-    }, separators=(",", ":")).encode()  # fmt: skip
+    })  # fmt: skip
 
 
 def parse_outcome(data: bytes) -> Outcome:

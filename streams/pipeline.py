@@ -27,14 +27,12 @@ import hashlib
 import json
 import math
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, cast
 
 import faust
 import structlog
-from faust.streams import Stream, _current_event
+from faust.streams import Stream
 from faust.types import TP
 
 from detectors.decision import Decision
@@ -46,6 +44,7 @@ from detectors.state import BorrowerState
 from streams import metrics
 from streams.app import app
 from streams.history import HistorySink
+from streams.log_ends import LogEnds
 from streams.messages import dead_letter_headers, json_bytes
 from streams.modelsync import (
     LiveModels,
@@ -66,6 +65,7 @@ plan = TopicPlan(settings, policy)
 live = LiveModels(policy)
 engine = Monitor(policy, scorer=live, anomaly=live, encoder=DEFAULT_ENCODER)
 sink = HistorySink(settings.database_url)
+end_offsets = LogEnds.of_app(app, settings.kafka_bootstrap)
 
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
                        "key_serializer": "raw", "value_serializer": "raw"}  # fmt: skip
@@ -74,10 +74,6 @@ events = app.topic(*(spec.name for spec in plan.inputs.values()),
 # bytes keys and values: Faust stores them raw (state bytes carry their own format version)
 borrowers = app.Table("borrowers", default=None, partitions=settings.topic_partitions,
                       key_type=bytes, value_type=bytes)  # fmt: skip
-tier_changes = app.topic(plan.tier_changes.name, **RAW)
-alerts = {queue: app.topic(plan.alert_topic(queue), **RAW) for queue in plan.queues}
-dead_letters = {kind: app.topic(spec.name, **RAW) for kind, spec in plan.dead_letters.items()}
-outcomes = app.topic(plan.model_outcomes.name, partitions=1, **RAW)
 EVENT_TYPE_OF_TOPIC = {spec.name: kind for kind, spec in plan.inputs.items()}
 
 
@@ -88,16 +84,19 @@ reorder: ReorderBuffer[tuple[faust.EventT[bytes], Event]] = ReorderBuffer(
 # in order and the table, sink and sends of a round together.
 processing = asyncio.Lock()
 unsent: list[Awaitable[Any]] = []
+rejected: list[faust.EventT[bytes]] = []  # dead-lettered this round: acknowledged with it
+in_flight: asyncio.Future[None] | None = None  # the last round's writes and acknowledgements
 states = StateCache(settings.state_cache_size)
 # Borrowers whose state this round changed, with their last event of the round.
 changed: dict[bytes, tuple[faust.EventT[bytes], BorrowerState]] = {}
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
-log_ends: dict[TP, int] = {}  # per input topic partition: its end offset, from the broker
+log_ends: dict[TP, int] = {}  # per input topic partition: its end offset (follow_log_ends)
 # per input topic partition with unread messages: since when, or since its last admission
 behind_since: dict[TP, float] = {}
 rereading: dict[TP, int] = {}  # input topic partitions being read again, from this offset
 sought: dict[TP, int] = {}  # the offset each was last sought back to
-log_ends_at = -math.inf
+log_ends_at = -math.inf  # when the last answer came
+log_ends_asked_at = -math.inf  # when it was asked for: it counts messages sent before then
 REFETCH_CHECK_S = 5.0
 
 
@@ -117,10 +116,15 @@ async def monitor(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 
 @app.timer(interval=settings.reorder_hold_s / 2)
 async def release_held() -> None:
-    """Release events whose hold expired while no new batch arrived."""
-    if len(reorder):
-        async with processing:
+    """Release events whose hold expired while no new batch arrived, and finish the last
+    round of a stream that went quiet."""
+    if processing.locked():
+        return  # a round is under way, and releases what it can
+    async with processing:
+        if len(reorder):
             await process_released()
+        else:
+            await finish_round()
 
 
 def admit(event: faust.EventT[bytes], received: float) -> None:
@@ -156,6 +160,8 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
             raise EventError(None, "the message key must be the event's borrower_id")
     except EventError as error:
         unsent.append(dead_letter(kind, message, str(error)))
+        message.incref()
+        rejected.append(event)
         return
     message.incref()
     reorder.add(message.partition, message.topic, parsed.occurred_at.timestamp(), received,
@@ -163,57 +169,92 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
 
 
 async def process_released() -> None:
-    """Process released events, write their rows, send their outputs, then ack them."""
-    now = time.monotonic()
-    if len(reorder):
-        await refresh_log_ends(now)
-    released = reorder.release(now, caught_up)
+    """Process released events and start writing the round's outputs.
+
+    The round's writes go out together: the rows to PostgreSQL, the outputs to the broker,
+    and the states to the changelog, which must hold them before the offsets that produced
+    them may be committed (or a restart would restore a state that lacks committed events).
+    Its events are acknowledged once all of them are done. Meanwhile the next round is
+    processed: at most one round is in flight behind the one being processed, so a slow
+    database or broker slows the agent down rather than letting unacknowledged rounds
+    pile up.
+    """
+    global in_flight
+    released = reorder.release(time.monotonic(), caught_up)
     for event, parsed in released:
         unsent.extend(handle(event, parsed))
-    save_changed_states()
     metrics.REORDER_HELD.set(len(reorder))
-    sends = unsent[:]
+    outputs = [await send for send in unsent]
     unsent.clear()
-    # The round's writes go out together, and the events are acknowledged once all are
-    # done: the rows in PostgreSQL, the outputs acknowledged by the broker, and the states,
-    # which travel through Faust's producer buffer and must reach the changelog before the
-    # offsets that produced them may be committed (or a restart would restore a state that
-    # lacks committed events).
-    writes = [sink.flush(), *[await send for send in sends]]
-    if released:
-        writes.append(app.producer.flush())
-    await asyncio.gather(*writes)
+    states_written = [await send for send in save_changed_states()]
+    processed = [event for event, _ in released]
+    writes = asyncio.gather(sink.flush(), *outputs, states_durable(states_written))
+    current = asyncio.ensure_future(acknowledge_when(writes, processed, rejected[:]))
+    rejected.clear()
+    await finish_round()
+    in_flight = current
+
+
+async def acknowledge_when(writes: Awaitable[Any], processed: list[faust.EventT[bytes]],
+                           rejected: list[faust.EventT[bytes]]) -> None:  # fmt: skip
+    """Acknowledge a round's processed and dead-lettered events once its writes are done."""
+    await writes
     done = time.time()
-    for event, _ in released:
+    for event in processed:
         event.ack()
         metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
+    for event in rejected:
+        event.ack()
 
 
-async def refresh_log_ends(now: float, force: bool = False) -> None:
-    """Ask the broker for the input partitions' end offsets (at most every half hold).
+async def states_durable(records: list[Awaitable[Any]]) -> None:
+    """Wait for the round's changelog records, then record in the table's store how far
+    its changelog goes (a ``rocksdb://`` store starts its recovery from there)."""
+    last: dict[TP, int] = {}
+    for record in await asyncio.gather(*records):
+        tp = TP(record.topic, record.partition)
+        last[tp] = max(record.offset, last.get(tp, -1))
+    for tp, offset in last.items():
+        cast(Any, borrowers.data).set_persisted_offset(tp, offset)  # the table's StoreT
+
+
+async def finish_round() -> None:
+    """Wait for the round in flight: its writes, then its acknowledgements."""
+    global in_flight
+    if in_flight is not None:
+        previous, in_flight = in_flight, None
+        await previous
+
+
+@app.timer(interval=settings.reorder_hold_s / 2)
+async def follow_log_ends() -> None:
+    """Keep the input partitions' end offsets from the broker fresh (every half hold).
 
     Not the highwater of the last fetch: Faust pauses fetching from partitions whose stream
     buffer is full, and a paused partition's highwater goes stale while messages pile up.
+    Not under the processing lock: rounds go on with the last answer.
     """
-    global log_ends_at
-    if not force and now - log_ends_at < settings.reorder_hold_s / 2:
+    global log_ends_at, log_ends_asked_at
+    mine = [tp for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC]
+    asked = time.monotonic()
+    try:
+        ends = await end_offsets.of(mine)
+    except Exception as error:  # a broker restart: reconnect at the next tick
+        log.warning("input end offsets unavailable", error=str(error))
+        await end_offsets.close()
         return
+    now = time.monotonic()
     if now - log_ends_at > 2 * REFETCH_CHECK_S:
         # The worker was not watching (a long round, a database outage): time spent so does
         # not count as a partition being behind.
         behind_since.clear()
-    log_ends_at = now
-    mine = [tp for tp in app.consumer.assignment() if tp.topic in EVENT_TYPE_OF_TOPIC]
-    if mine:
-        try:
-            log_ends.update(await app.consumer.highwaters(*mine))
-        except Exception as error:  # a rebalance under way: the next refresh asks again
-            log.warning("input end offsets unavailable", error=str(error))
-            return
+    log_ends_at, log_ends_asked_at = now, asked
+    held = app.consumer.assignment()  # a rebalance may have moved partitions meanwhile
     for tp in mine:
-        if tp not in log_ends:
+        if tp not in ends or tp not in held:
             continue
-        if admitted_until(tp) >= log_ends[tp]:
+        log_ends[tp] = ends[tp]
+        if admitted_until(tp) >= ends[tp]:
             behind_since.pop(tp, None)
         else:
             behind_since.setdefault(tp, now)
@@ -252,7 +293,6 @@ async def refetch_stuck_inputs() -> None:
     """
     async with processing:
         now = time.monotonic()
-        await refresh_log_ends(now, force=True)
         for tp, since in list(behind_since.items()):
             if now - since < settings.input_stuck_s:
                 continue
@@ -279,14 +319,16 @@ def admitted_until(tp: TP) -> int:
     return int(admitted)
 
 
-def caught_up(partition: int, topic: str) -> bool:
-    """Whether this worker has admitted every message the topic partition had at the last
-    :func:`refresh_log_ends`, or the partition has stalled: unread messages, but nothing
-    admitted for ``LOANWATCH_REORDER_MAX_HOLD_S`` (a stalled topic must not stall the others).
+def caught_up(partition: int, topic: str, since: float) -> bool:
+    """Whether this worker has admitted every message the topic partition had at a
+    :func:`follow_log_ends` reading asked after ``since`` (the hold after a held event's
+    arrival, so that everything sent before it counts), or the partition has stalled:
+    unread messages, but nothing admitted for ``LOANWATCH_REORDER_MAX_HOLD_S`` (a stalled
+    topic must not stall the others).
     """
     tp = TP(topic, partition)
     end = log_ends.get(tp)
-    if end is None:
+    if end is None or log_ends_asked_at < since:
         return False
     if admitted_until(tp) >= end:
         return True
@@ -319,21 +361,29 @@ def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
     metrics.DECISION_LAG.observe(max(0.0, time.time() - decision.occurred_at.timestamp()))
     sends = emit(decision)
     for outcome in decision.outcomes:
-        sends.append(outcomes.send(key=key, value=outcome_message(decision.borrower_id, outcome)))
+        sends.append(send(plan.model_outcomes.name, key, outcome_message(decision.borrower_id,
+                                                                         outcome)))  # fmt: skip
         metrics.OUTCOMES_PUBLISHED.inc()
     return sends
 
 
-def save_changed_states() -> None:
-    """Write the round's changed states to the table, each borrower's once.
+def save_changed_states() -> list[Awaitable[Any]]:
+    """Write the round's changed states to the table, each borrower's once; the sends of
+    their changelog records.
 
-    A table write goes to the changelog partition of Faust's current event, so each is
-    written as its borrower's last event of the round.
+    What ``borrowers[key] = value`` does (the table's store, then its changelog partition,
+    the one of the borrower's input partition), without Faust's per-write buffer: a table
+    write queues its changelog record behind the others, sent one at a time, and Faust stops
+    reading input while more than 100 wait.
     """
+    changelog = borrowers.changelog_topic.get_topic_name()
+    sends: list[Awaitable[Any]] = []
     for key, (event, state) in changed.items():
-        with current_event(event):
-            borrowers[key] = state.to_bytes()
+        value = state.to_bytes()
+        borrowers.data[key] = value
+        sends.append(app.producer.send(changelog, key, value, event.message.partition, None, None))
     changed.clear()
+    return sends
 
 
 def emit(decision: Decision) -> list[Awaitable[Any]]:
@@ -344,11 +394,11 @@ def emit(decision: Decision) -> list[Awaitable[Any]]:
     change = decision.tier_change
     if change is not None:
         body = {**change.to_dict(), "model_version": decision.model_version}
-        sends.append(tier_changes.send(key=key, value=json_bytes(body)))
+        sends.append(send(plan.tier_changes.name, key, json_bytes(body)))
         metrics.TIER_TRANSITIONS.labels(from_tier=change.previous_tier or "none",
                                         to_tier=change.tier).inc()  # fmt: skip
     for alert in decision.alerts:
-        sends.append(alerts[alert.queue].send(key=key, value=json_bytes(alert.to_dict())))
+        sends.append(send(plan.alert_topic(alert.queue), key, json_bytes(alert.to_dict())))
         metrics.ALERTS.labels(queue=alert.queue, reason=alert.reasons[0] if alert.reasons
                               else "none").inc()  # fmt: skip
     return sends
@@ -362,7 +412,17 @@ def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
     sink.add_dead_letter(message.topic, message.partition, message.offset, reason, value,
                          message.key)  # fmt: skip
     headers = dead_letter_headers(reason, message.topic, message.partition, message.offset)
-    return dead_letters[kind].send(key=message.key, value=value, headers=headers)
+    return send(plan.dead_letters[kind].name, message.key, value, headers)
+
+
+def send(topic: str, key: bytes | None, value: bytes,
+         headers: list[tuple[str, bytes]] | None = None) -> Awaitable[Any]:  # fmt: skip
+    """Start sending one output: awaiting gives the broker's acknowledgement to await.
+
+    Straight to Faust's producer, by topic name (``loanwatch worker`` creates the topics):
+    Faust's topic objects add a channel, a future message and a callback per send.
+    """
+    return app.producer.send(topic, key, value, None, None, headers)
 
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]
@@ -380,20 +440,6 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         sought.pop(tp, None)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
-
-
-@contextmanager
-def current_event(event: faust.EventT[bytes]) -> Iterator[None]:
-    """Make ``event`` Faust's current event, as stream iteration would.
-
-    Table writes go to the changelog partition of the current event; batches and the
-    release timer process outside Faust's own iteration, so they set it here.
-    """
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 @app.task

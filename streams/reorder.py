@@ -11,21 +11,23 @@ the event goes after ``hold_s`` seconds, so an idle topic delays the others by a
 ``hold_s``. An event that arrives after a later one was released is processed as a late
 event (the engine places it by event time).
 
-Pure: the caller passes the clock and says which topic partitions are caught up. A topic
-that has unread messages but delivers none must not stall the others: the caller reports
-it as caught up once it has stalled long enough (the pipeline: ``LOANWATCH_REORDER_MAX_HOLD_S``
+Pure: the caller passes the clock and says which topic partitions are caught up, judged by
+end offsets read at least ``hold_s`` after the held event was received (so that everything
+sent before it is counted, even what reached the broker up to ``hold_s`` later). A topic
+that has unread messages but delivers none must not stall the others: the caller reports it
+as caught up once it has stalled long enough (the pipeline: ``LOANWATCH_REORDER_MAX_HOLD_S``
 without progress), never merely because an event has waited long, which would break the
 order of a backlog that is read slowly but steadily.
 
 >>> buffer = ReorderBuffer(("repayment", "contact"), hold_s=0.5)
 >>> buffer.add(0, "repayment", occurred_at=20.0, received_at=0.0, item="r@20")
 >>> buffer.add(0, "contact", occurred_at=10.0, received_at=0.0, item="c@10")
->>> busy = lambda partition, source: False     # contact still has unread messages
+>>> busy = lambda partition, source, since: False     # contact still has unread messages
 >>> buffer.release(now=0.1, caught_up=busy)    # contact has reached 10 only: r@20 waits
 ['c@10']
 >>> buffer.release(now=2.0, caught_up=busy)    # ... while contact has a backlog
 []
->>> buffer.release(now=2.0, caught_up=lambda partition, source: True)
+>>> buffer.release(now=2.0, caught_up=lambda partition, source, since: True)
 ['r@20']
 >>> len(buffer)
 0
@@ -71,8 +73,14 @@ class ReorderBuffer(Generic[T]):
         """
         return min(self._latest.get((partition, source), -math.inf) for source in self.sources)
 
-    def release(self, now: float, caught_up: Callable[[int, str], bool]) -> list[T]:
-        """Items that may go now, each partition's in event-time order."""
+    def release(self, now: float, caught_up: Callable[[int, str, float], bool]) -> list[T]:
+        """Items that may go now, each partition's in event-time order.
+
+        ``caught_up(partition, source, since)`` says whether ``source``'s ``partition`` had
+        been read to its end as of some moment after ``since``: ``hold_s`` after a held
+        item's arrival, so that what was sent before it and reaches the broker up to
+        ``hold_s`` later is counted.
+        """
         released: list[T] = []
         for partition, heap in self._heaps.items():
             mark = self.watermark(partition)
@@ -83,13 +91,13 @@ class ReorderBuffer(Generic[T]):
         return released
 
     def _expired(self, partition: int, top: tuple[float, int, float, T], now: float,
-                 caught_up: Callable[[int, str], bool]) -> bool:  # fmt: skip
+                 caught_up: Callable[[int, str, float], bool]) -> bool:  # fmt: skip
         occurred_at, _, received_at, _ = top
         if received_at + self.hold_s > now:
             return False
         behind = (s for s in self.sources
                   if self._latest.get((partition, s), -math.inf) < occurred_at)  # fmt: skip
-        return all(caught_up(partition, source) for source in behind)
+        return all(caught_up(partition, source, received_at + self.hold_s) for source in behind)
 
     def drop_partitions(self, partitions: set[int]) -> list[T]:
         """Forget the held items of partitions this worker no longer owns (a rebalance);
