@@ -152,38 +152,54 @@ class HistorySink:
         self._add(POLICY_VERSIONS, (version, sha256, json.dumps(document)))
 
     async def flush(self) -> int:
-        """Write everything buffered; retry (pausing the caller) until it is written."""
-        count = self.pending
+        """Write everything buffered so far; retry (pausing the caller) until it is written.
+
+        A flush takes the rows it writes: rows added while it is under way (the next round's,
+        processed meanwhile) wait for the next flush, and flushes write one after another.
+        """
+        rows, current, oldest = self._rows, self._current, self._oldest
+        count = sum(len(batch) for batch in rows.values()) + len(current)
         if not count:
             return 0
+        self._rows = {table.name: [] for table in TABLES}
+        self._current, self._oldest = {}, None
         started = time.perf_counter()
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((psycopg.OperationalError, psycopg.InterfaceError)),
             wait=wait_exponential(multiplier=0.1, max=self.max_backoff_s),
-            before_sleep=self._on_failure,
+            before_sleep=lambda state: self._on_failure(state, count, oldest),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                async with self._using:
-                    await self._write()
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    async with self._using:
+                        await self._write(rows, list(current.values()))
+        except BaseException:
+            self._put_back(rows, current, oldest)  # a later flush writes them
+            raise
         metrics.SINK_BATCH_ROWS.observe(count)
         metrics.SINK_FLUSH_SECONDS.observe(time.perf_counter() - started)
-        for rows in self._rows.values():
-            rows.clear()
-        self._current.clear()
-        self._oldest = None
-        metrics.SINK_PENDING_ROWS.set(0)
+        metrics.SINK_PENDING_ROWS.set(self.pending)
         metrics.SINK_LAG.set(0)
         return count
 
-    def _on_failure(self, state: Any) -> None:
+    def _put_back(self, rows: dict[str, list[Sequence[Any]]], current: dict[str, Sequence[Any]],
+                  oldest: float | None) -> None:  # fmt: skip
+        for name, batch in rows.items():
+            self._rows[name][:0] = batch
+        for borrower, row in current.items():
+            self._current.setdefault(borrower, row)  # a newer row added meanwhile stays
+        if oldest is not None:
+            self._oldest = oldest
+
+    def _on_failure(self, state: Any, count: int, oldest: float | None) -> None:
         metrics.SINK_FAILURES.inc()
-        if self._oldest is not None:
-            metrics.SINK_LAG.set(time.monotonic() - self._oldest)
+        if oldest is not None:
+            metrics.SINK_LAG.set(time.monotonic() - oldest)
         error = state.outcome.exception() if state.outcome else None
         log.warning("postgres flush failed; retrying", attempt=state.attempt_number,
-                    pending_rows=self.pending, error=str(error))  # fmt: skip
+                    pending_rows=count + self.pending, error=str(error))  # fmt: skip
         self._conn = None  # reconnect on the next attempt
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
@@ -193,17 +209,15 @@ class HistorySink:
             )
         return self._conn
 
-    async def _write(self) -> None:
+    async def _write(self, rows: dict[str, list[Sequence[Any]]],
+                     current: list[Sequence[Any]]) -> None:  # fmt: skip
         conn = await self._connection()
-        current = list(self._current.values())
-        batches = [
-            (table, current if table is BORROWER_TIERS else self._rows[table.name])
-            for table in TABLES
-        ]
+        batches = [(table, current if table is BORROWER_TIERS else rows[table.name])
+                   for table in TABLES]  # fmt: skip
         async with conn.transaction():
-            for table, rows in batches:
-                if rows:
-                    await _copy_upsert(conn, table, rows)
+            for table, batch in batches:
+                if batch:
+                    await _copy_upsert(conn, table, batch)
 
     async def borrowers_by_tier(self) -> dict[str, int]:
         """Current tier counts over the whole portfolio."""
