@@ -1,11 +1,11 @@
 """The PostgreSQL history sink: rows are buffered with ``add_*`` and written by ``flush``.
 
-A flush writes every buffered row in one transaction: ``COPY`` into a temporary table, then
-``INSERT ... SELECT ... ON CONFLICT`` on the natural key (``cause_event_id``, ``alert_id``,
-the dead letter's topic/partition/offset), so rows written twice after a crash are written
-once. The current-tier row moves only forward in event time. A failed flush keeps the rows
-and is retried with backoff until it succeeds: a database outage pauses the stream that
-awaits it and never drops a row.
+A flush writes the rows buffered when it starts in one transaction: ``COPY`` into a
+temporary table, then ``INSERT ... SELECT ... ON CONFLICT`` on the natural key
+(``cause_event_id``, ``alert_id``, the dead letter's topic/partition/offset), so rows
+written twice after a crash are written once. The current-tier row moves only forward in
+event time. A failed flush keeps its rows and is retried with backoff until it succeeds: a
+database outage pauses the stream that awaits it and never drops a row.
 """
 
 from __future__ import annotations
@@ -189,7 +189,9 @@ class HistorySink:
         for name, batch in rows.items():
             self._rows[name][:0] = batch
         for borrower, row in current.items():
-            self._current.setdefault(borrower, row)  # a newer row added meanwhile stays
+            known = self._current.get(borrower)
+            if known is None or known[-1] < row[-1]:  # the later in event time stays
+                self._current[borrower] = row
         if oldest is not None:
             self._oldest = oldest
 

@@ -12,7 +12,7 @@ One agent reads the three input topics (co-partitioned by ``borrower_id``) in ba
    emptied whenever partitions move: the table is the truth, the cache saves decoding it;
 4. together, the round's rows are written to PostgreSQL (retrying, so an outage pauses the
    agent), its tier changes, alerts, dead letters and matured outcomes are sent to Kafka, and
-   the state changelog is flushed; the broker's acknowledgements are awaited;
+   the round's state changelog records are sent; the broker's acknowledgements are awaited;
 
 and only then are the events acknowledged, which lets Faust commit their offsets. A crash
 anywhere before that redelivers them: the state may already hold those events, so the engine
@@ -27,12 +27,14 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import faust
 import structlog
-from faust.streams import Stream
+from faust.streams import Stream, _current_event
 from faust.types import TP
 
 from detectors.decision import Decision
@@ -184,27 +186,36 @@ async def process_released() -> None:
     for event, parsed in released:
         unsent.extend(handle(event, parsed))
     metrics.REORDER_HELD.set(len(reorder))
-    outputs = [await send for send in unsent]
-    unsent.clear()
+    sends, unsent[:] = unsent[:], []  # taken first: a send that fails is not retried
+    outputs = [await send for send in sends]
     states_written = [await send for send in save_changed_states()]
     processed = [event for event, _ in released]
     writes = asyncio.gather(sink.flush(), *outputs, states_durable(states_written))
     current = asyncio.ensure_future(acknowledge_when(writes, processed, rejected[:]))
     rejected.clear()
-    await finish_round()
-    in_flight = current
+    try:
+        await finish_round()
+    finally:
+        in_flight = current  # awaited by the next round, whatever happened to this one
 
 
 async def acknowledge_when(writes: Awaitable[Any], processed: list[faust.EventT[bytes]],
                            rejected: list[faust.EventT[bytes]]) -> None:  # fmt: skip
-    """Acknowledge a round's processed and dead-lettered events once its writes are done."""
+    """Acknowledge a round's processed and dead-lettered events once its writes are done.
+
+    Not events read before a rebalance that came meanwhile: their partitions were revoked
+    (and may be back, read again from the committed offset); Faust forgot their offsets.
+    """
     await writes
     done = time.time()
+    generation = app.consumer_generation_id
     for event in processed:
-        event.ack()
         metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
+        if event.message.generation_id == generation:
+            event.ack()
     for event in rejected:
-        event.ack()
+        if event.message.generation_id == generation:
+            event.ack()
 
 
 async def states_durable(records: list[Awaitable[Any]]) -> None:
@@ -223,7 +234,12 @@ async def finish_round() -> None:
     global in_flight
     if in_flight is not None:
         previous, in_flight = in_flight, None
+        started = time.monotonic()
         await previous
+        if time.monotonic() - started > 2 * REFETCH_CHECK_S:
+            # A database or broker outage held the agent: time spent so does not count as
+            # a partition being behind (it would look stalled, or stuck).
+            behind_since.clear()
 
 
 @app.timer(interval=settings.reorder_hold_s / 2)
@@ -245,8 +261,8 @@ async def follow_log_ends() -> None:
         return
     now = time.monotonic()
     if now - log_ends_at > 2 * REFETCH_CHECK_S:
-        # The worker was not watching (a long round, a database outage): time spent so does
-        # not count as a partition being behind.
+        # The event loop was held (a long round): time spent so does not count as a
+        # partition being behind. finish_round does the same after a long wait.
         behind_since.clear()
     log_ends_at, log_ends_asked_at = now, asked
     held = app.consumer.assignment()  # a rebalance may have moved partitions meanwhile
@@ -380,7 +396,8 @@ def save_changed_states() -> list[Awaitable[Any]]:
     sends: list[Awaitable[Any]] = []
     for key, (event, state) in changed.items():
         value = state.to_bytes()
-        borrowers.data[key] = value
+        with current_event(event):  # a rocksdb:// store files the key under its partition
+            borrowers.data[key] = value
         sends.append(app.producer.send(changelog, key, value, event.message.partition, None, None))
     changed.clear()
     return sends
@@ -440,6 +457,17 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
         sought.pop(tp, None)
     if dropped:
         log.info("held events of revoked partitions dropped", count=len(dropped))
+
+
+@contextmanager
+def current_event(event: faust.EventT[bytes]) -> Iterator[None]:
+    """Make ``event`` Faust's current event, as stream iteration would: batches and the
+    release timer process outside Faust's own iteration."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 @app.task
