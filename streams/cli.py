@@ -268,6 +268,9 @@ def bench_all_command(
     latency_s: Annotated[
         float, typer.Option("--latency-seconds", min=1, help="Length of the latency phase.")
     ] = 60.0,
+    latency_rate: Annotated[
+        float, typer.Option("--latency-rate", min=1, help="Events/s of the latency phase.")
+    ] = 2000.0,
     out: Annotated[Path, typer.Option("--out", help="Folder for results.json, RESULTS.md.")] = Path(
         "bench"
     ),
@@ -291,7 +294,7 @@ def bench_all_command(
     typer.echo(f"core: {core_events:,} events in process", err=True)
     results: dict[str, object] = {"core": bench_core(core_events, seed=42)}
     config = BenchConfig(events=events, recovery_borrowers=recovery_borrowers,
-                         latency_s=latency_s)  # fmt: skip
+                         latency_s=latency_s, latency_rate=latency_rate)  # fmt: skip
     if workdir:
         workdir.mkdir(parents=True, exist_ok=True)
     keep = nullcontext(str(workdir)) if workdir else None
