@@ -136,6 +136,12 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
     Faust commit its offset before it is processed.
     """
     message = event.message
+    if message.generation_id != app.consumer_generation_id:
+        # Taken before a rebalance, after its partition was revoked (and forgotten): the
+        # partition's owner reads it again from the committed offset. Never acknowledged,
+        # or its offset would count as done should the partition come back here.
+        message.incref()
+        return
     tp = message.tp
     expected = next_offset.get(tp)
     if expected is not None and message.offset != expected:
@@ -201,21 +207,14 @@ async def process_released() -> None:
 
 async def acknowledge_when(writes: Awaitable[Any], processed: list[faust.EventT[bytes]],
                            rejected: list[faust.EventT[bytes]]) -> None:  # fmt: skip
-    """Acknowledge a round's processed and dead-lettered events once its writes are done.
-
-    Not events read before a rebalance that came meanwhile: their partitions were revoked
-    (and may be back, read again from the committed offset); Faust forgot their offsets.
-    """
+    """Acknowledge a round's processed and dead-lettered events once its writes are done."""
     await writes
     done = time.time()
-    generation = app.consumer_generation_id
     for event in processed:
+        event.ack()
         metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
-        if event.message.generation_id == generation:
-            event.ack()
     for event in rejected:
-        if event.message.generation_id == generation:
-            event.ack()
+        event.ack()
 
 
 async def states_durable(records: list[Awaitable[Any]]) -> None:
@@ -309,7 +308,11 @@ async def refetch_stuck_inputs() -> None:
     """
     async with processing:
         now = time.monotonic()
+        held = app.consumer.assignment()
         for tp, since in list(behind_since.items()):
+            if tp not in held:  # revoked while its end offsets were being read
+                del behind_since[tp]
+                continue
             if now - since < settings.input_stuck_s:
                 continue
             offset = admitted_until(tp)
