@@ -1,10 +1,11 @@
 """Consumer lag of the input topics: ``loanwatch_consumer_lag_messages{topic}``.
 
-A timer (every ``LOANWATCH_LAG_INTERVAL_S``, 5 s) asks the broker for the end offsets of the
-input partitions this worker holds (:class:`~streams.log_ends.LogEnds`) and subtracts the group's
-committed offsets (the read offsets while nothing is committed yet). Each worker reports
-only its own partitions, and 0 for an input topic it holds none of, so summing the gauge
-over workers gives the group's lag without double counting.
+A timer (every ``LOANWATCH_LAG_INTERVAL_S``, 5 s) takes the end offsets of the input
+partitions this worker holds, which the pipeline reads from the broker several times a
+second (``streams.pipeline.log_ends``), and subtracts the group's committed offsets (the
+read offsets while nothing is committed yet). Each worker reports only its own partitions,
+and 0 for an input topic it holds none of, so summing the gauge over workers gives the
+group's lag without double counting.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import structlog
 
 from streams import metrics
 from streams.app import app
-from streams.log_ends import LogEnds
+from streams.pipeline import log_ends
 from streams.settings import get_settings
 from streams.topics import INPUT_NAMES
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
 INPUT_TOPICS = tuple(settings.topic(f"events.{short}") for short in INPUT_NAMES.values())
-end_offsets = LogEnds.of_app(app, settings.kafka_bootstrap)
 
 
 def lag_by_topic(
@@ -47,13 +47,13 @@ def lag_by_topic(
     return lag
 
 
-async def measure_lag() -> dict[str, int]:
+def measure_lag() -> dict[str, int]:
     """The lag of this worker's input partitions, from the broker's end offsets."""
     consumer = app.consumer
     held = [tp for tp in consumer.assignment() if tp.topic in INPUT_TOPICS]
     if not held:
         return dict.fromkeys(INPUT_TOPICS, 0)
-    ends = await end_offsets.of(held)
+    ends = {tp: log_ends[tp] for tp in held if tp in log_ends}
     # Faust's records of the group's commits and of what it has read (not on ConsumerT).
     committed: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
     read: Mapping[Any, int | None] = getattr(consumer, "_read_offset", {})
@@ -65,10 +65,9 @@ async def measure_lag() -> dict[str, int]:
 async def report_lag() -> None:
     """Refresh the consumer-lag gauge."""
     try:
-        lag = await measure_lag()
+        lag = measure_lag()
     except Exception as error:  # not started yet, or rebalancing: try again next tick
         log.debug("consumer lag unavailable", error=str(error))
-        await end_offsets.close()
         return
     for topic, messages in lag.items():
         metrics.CONSUMER_LAG.labels(topic=topic).set(messages)

@@ -310,7 +310,7 @@ async def refetch_stuck_inputs() -> None:
         now = time.monotonic()
         held = app.consumer.assignment()
         for tp, since in list(behind_since.items()):
-            if tp not in held:  # revoked while its end offsets were being read
+            if tp not in held:  # no longer this worker's: its owner watches it
                 del behind_since[tp]
                 continue
             if now - since < settings.input_stuck_s:
@@ -401,7 +401,7 @@ def save_changed_states() -> list[Awaitable[Any]]:
         value = state.to_bytes()
         with current_event(event):  # a rocksdb:// store files the key under its partition
             borrowers.data[key] = value
-        sends.append(app.producer.send(changelog, key, value, event.message.partition, None, None))
+        sends.append(send(changelog, key, value, partition=event.message.partition))
     changed.clear()
     return sends
 
@@ -436,13 +436,15 @@ def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
 
 
 def send(topic: str, key: bytes | None, value: bytes,
-         headers: list[tuple[str, bytes]] | None = None) -> Awaitable[Any]:  # fmt: skip
-    """Start sending one output: awaiting gives the broker's acknowledgement to await.
+         headers: list[tuple[str, bytes]] | None = None,
+         partition: int | None = None) -> Awaitable[Any]:  # fmt: skip
+    """Start sending one record (the key's partition unless told): awaiting gives the
+    broker's acknowledgement to await.
 
     Straight to Faust's producer, by topic name (``loanwatch worker`` creates the topics):
     Faust's topic objects add a channel, a future message and a callback per send.
     """
-    return app.producer.send(topic, key, value, None, None, headers)
+    return app.producer.send(topic, key, value, partition, None, headers)
 
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]
