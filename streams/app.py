@@ -6,17 +6,14 @@ module only builds the app from the settings and imports them.
 
 from __future__ import annotations
 
-import faust
-from faust.transport.consumer import Consumer
-from faust.types import TP
-
+from streams.batch_consumer import LoanwatchApp
 from streams.kafka_security import faust_credentials
 from streams.settings import Settings, get_settings
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> LoanwatchApp:
     """A Faust app configured from ``settings`` (broker, store, web server, data dir)."""
-    return faust.App(
+    return LoanwatchApp(
         settings.app_id,
         broker=settings.kafka_broker_urls,
         broker_credentials=faust_credentials(settings),
@@ -35,20 +32,11 @@ def create_app(settings: Settings) -> faust.App:
         # idempotent: what is not acknowledged is simply read again by the next owner.
         stream_wait_empty=False,
         producer_acks=-1,
+        broker_max_poll_records=settings.batch_size,  # a fetch is at most one round
         autodiscover=False,
     )
 
 
-
-
-async def _no_gap(self: Consumer, tp: TP, offset_from: int, offset_to: int) -> None:
-    """Faust counts offsets it did not hand out as done (meant for transaction markers and
-    compacted topics), but it also skips records it fetched and then dropped, and those
-    must be read again (streams.pipeline.admit), not committed unprocessed. loanwatch's
-    input topics are neither compacted nor written in transactions."""
-
-
-Consumer._add_gap = _no_gap  # type: ignore[method-assign]
 app = create_app(get_settings())
 
 # Registering modules: each binds its agents, tables, timers and pages to ``app``.

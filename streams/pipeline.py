@@ -1,6 +1,7 @@
 """The monitoring agent: input events through the detectors engine into tiers and alerts.
 
-One agent reads the three input topics (co-partitioned by ``borrower_id``) in batches:
+One task reads the three input topics (co-partitioned by ``borrower_id``) in batches, each
+fetch's messages as one list (:mod:`streams.batch_consumer`, not Faust's per-message streams):
 
 1. each message is parsed; a bad one goes to its dead-letter topic and table with its
    original bytes and the reason, and the batch goes on;
@@ -14,7 +15,7 @@ One agent reads the three input topics (co-partitioned by ``borrower_id``) in ba
    agent), its tier changes, alerts, dead letters and matured outcomes are sent to Kafka, and
    the round's state changelog records are sent; the broker's acknowledgements are awaited;
 
-and only then are the events acknowledged, which lets Faust commit their offsets. A crash
+and only then are the messages acknowledged, which lets Faust commit their offsets. A crash
 anywhere before that redelivers them: the state may already hold those events, so the engine
 reports them as duplicates carrying their first decision, whose outputs are sent again; rows
 and messages keep their ids, so PostgreSQL holds each once and consumers can drop repeats.
@@ -28,14 +29,15 @@ import json
 import math
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
 import faust
 import structlog
-from faust.streams import Stream, _current_event
-from faust.types import TP
+from faust.events import Event as FaustEvent
+from faust.streams import _current_event
+from faust.types import TP, Message
 
 from detectors.decision import Decision
 from detectors.engine import Monitor
@@ -45,6 +47,7 @@ from detectors.policy import load_policy, policy_data
 from detectors.state import BorrowerState
 from streams import metrics
 from streams.app import app
+from streams.batch_consumer import MessageBatches
 from streams.history import HistorySink
 from streams.log_ends import LogEnds
 from streams.messages import dead_letter_headers, json_bytes
@@ -73,24 +76,26 @@ RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
                        "key_serializer": "raw", "value_serializer": "raw"}  # fmt: skip
 events = app.topic(*(spec.name for spec in plan.inputs.values()),
                    partitions=settings.topic_partitions, **RAW)  # fmt: skip
+inputs = MessageBatches(maxsize=settings.input_batches_queued)
+app.route_batches(events, inputs)
 # bytes keys and values: Faust stores them raw (state bytes carry their own format version)
 borrowers = app.Table("borrowers", default=None, partitions=settings.topic_partitions,
                       key_type=bytes, value_type=bytes)  # fmt: skip
 EVENT_TYPE_OF_TOPIC = {spec.name: kind for kind, spec in plan.inputs.items()}
 
 
-reorder: ReorderBuffer[tuple[faust.EventT[bytes], Event]] = ReorderBuffer(
+reorder: ReorderBuffer[tuple[Message, Event]] = ReorderBuffer(
     tuple(EVENT_TYPE_OF_TOPIC), hold_s=settings.reorder_hold_s
 )
-# The agent and the release timer both process; one at a time keeps each borrower's events
-# in order and the table, sink and sends of a round together.
+# The monitor task and the release timer both process; one at a time keeps each borrower's
+# events in order and the table, sink and sends of a round together.
 processing = asyncio.Lock()
 unsent: list[Awaitable[Any]] = []
-rejected: list[faust.EventT[bytes]] = []  # dead-lettered this round: acknowledged with it
+rejected: list[Message] = []  # dead-lettered this round: acknowledged with it
 in_flight: asyncio.Future[None] | None = None  # the last round's writes and acknowledgements
 states = StateCache(settings.state_cache_size)
 # Borrowers whose state this round changed, with their last event of the round.
-changed: dict[bytes, tuple[faust.EventT[bytes], BorrowerState]] = {}
+changed: dict[bytes, tuple[Message, BorrowerState]] = {}
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
 log_ends: dict[TP, int] = {}  # per input topic partition: its end offset (follow_log_ends)
 # per input topic partition with unread messages: since when, or since its last admission
@@ -102,18 +107,24 @@ log_ends_asked_at = -math.inf  # when it was asked for: it counts messages sent 
 REFETCH_CHECK_S = 5.0
 
 
-@app.agent(events)
-async def monitor(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    """Admit each batch into the reorder buffer and process what it releases."""
-    assert isinstance(stream, Stream)  # take_events is on the class, not the protocol
-    async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+@app.task
+async def monitor() -> None:
+    """Admit each fetch's messages (with those queued behind it, up to a round's
+    ``LOANWATCH_BATCH_SIZE``) into the reorder buffer and process what it releases.
+
+    No waiting for a batch to fill: on a live stream a round starts as soon as a fetch
+    arrives, on a backlog the fetches queue up while a round runs. An error in a round
+    crashes the worker (its unacknowledged messages are read again after a restart).
+    """
+    while True:
+        batch = await inputs.get()
+        batch += inputs.take_nowait(settings.batch_size - len(batch))
         async with processing:
             received = time.monotonic()
-            for event in batch:
-                admit(event, received)
+            for message in batch:
+                admit(message, received)
             await seek_back()
             await process_released()
-        yield None
 
 
 @app.timer(interval=settings.reorder_hold_s / 2)
@@ -129,18 +140,16 @@ async def release_held() -> None:
             await finish_round()
 
 
-def admit(event: faust.EventT[bytes], received: float) -> None:
+def admit(message: Message, received: float) -> None:
     """Parse one message: a bad one is dead-lettered now, a good one waits in the buffer.
 
-    A held message gets an extra reference, so the batch's acknowledgement does not let
-    Faust commit its offset before it is processed.
+    A message is acknowledged only with the round that processed (or dead-lettered) it, so
+    Faust commits its offset only then.
     """
-    message = event.message
     if message.generation_id != app.consumer_generation_id:
         # Taken before a rebalance, after its partition was revoked (and forgotten): the
         # partition's owner reads it again from the committed offset. Never acknowledged,
         # or its offset would count as done should the partition come back here.
-        message.incref()
         return
     tp = message.tp
     expected = next_offset.get(tp)
@@ -153,7 +162,6 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
             rereading[tp] = expected
         # Admitted already, or to be admitted when read again: this copy is never
         # acknowledged, so its offset is committed only once the admitted copy is done.
-        message.incref()
         return
     rereading.pop(tp, None)
     next_offset[tp] = message.offset + 1
@@ -168,12 +176,10 @@ def admit(event: faust.EventT[bytes], received: float) -> None:
             raise EventError(None, "the message key must be the event's borrower_id")
     except EventError as error:
         unsent.append(dead_letter(kind, message, str(error)))
-        message.incref()
-        rejected.append(event)
+        rejected.append(message)
         return
-    message.incref()
     reorder.add(message.partition, message.topic, parsed.occurred_at.timestamp(), received,
-                (event, parsed))  # fmt: skip
+                (message, parsed))  # fmt: skip
 
 
 async def process_released() -> None:
@@ -182,20 +188,20 @@ async def process_released() -> None:
     The round's writes go out together: the rows to PostgreSQL, the outputs to the broker,
     and the states to the changelog, which must hold them before the offsets that produced
     them may be committed (or a restart would restore a state that lacks committed events).
-    Its events are acknowledged once all of them are done. Meanwhile the next round is
+    Its messages are acknowledged once all of them are done. Meanwhile the next round is
     processed: at most one round is in flight behind the one being processed, so a slow
-    database or broker slows the agent down rather than letting unacknowledged rounds
+    database or broker slows processing down rather than letting unacknowledged rounds
     pile up.
     """
     global in_flight
     released = reorder.release(time.monotonic(), caught_up)
-    for event, parsed in released:
-        unsent.extend(handle(event, parsed))
+    for message, parsed in released:
+        unsent.extend(handle(message, parsed))
     metrics.REORDER_HELD.set(len(reorder))
     sends, unsent[:] = unsent[:], []  # taken first: a send that fails is not retried
     outputs = [await send for send in sends]
     states_written = [await send for send in save_changed_states()]
-    processed = [event for event, _ in released]
+    processed = [message for message, _ in released]
     writes = asyncio.gather(sink.flush(), *outputs, states_durable(states_written))
     current = asyncio.ensure_future(acknowledge_when(writes, processed, rejected[:]))
     rejected.clear()
@@ -205,16 +211,18 @@ async def process_released() -> None:
         in_flight = current  # awaited by the next round, whatever happened to this one
 
 
-async def acknowledge_when(writes: Awaitable[Any], processed: list[faust.EventT[bytes]],
-                           rejected: list[faust.EventT[bytes]]) -> None:  # fmt: skip
-    """Acknowledge a round's processed and dead-lettered events once its writes are done."""
+async def acknowledge_when(writes: Awaitable[Any], processed: list[Message],
+                           rejected: list[Message]) -> None:  # fmt: skip
+    """Acknowledge a round's processed and dead-lettered messages once its writes are done."""
     await writes
     done = time.time()
-    for event in processed:
-        event.ack()
-        metrics.INGEST_TO_OUTPUT.observe(max(0.0, done - event.message.timestamp))
-    for event in rejected:
-        event.ack()
+    consumer = app.consumer
+    observe = metrics.INGEST_TO_OUTPUT.observe
+    for message in processed:
+        message.ack(consumer)
+        observe(max(0.0, done - message.timestamp))
+    for message in rejected:
+        message.ack(consumer)
 
 
 async def states_durable(records: list[Awaitable[Any]]) -> None:
@@ -358,10 +366,10 @@ def caught_up(partition: int, topic: str, since: float) -> bool:
     return False
 
 
-def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
+def handle(message: Message, parsed: Event) -> list[Awaitable[Any]]:
     """Run the engine on one event; return the sends it produced (not yet awaited)."""
     kind = parsed.event_type
-    key = cast(bytes, event.message.key)
+    key = cast(bytes, message.key)
     state = states.get(key)
     if state is None:
         stored = borrowers.get(key)
@@ -375,7 +383,7 @@ def handle(event: faust.EventT[bytes], parsed: Event) -> list[Awaitable[Any]]:
     if decision.duplicate:
         metrics.EVENTS.labels(event_type=kind, outcome="duplicate").inc()
         return emit(decision.earlier) if decision.earlier is not None else []
-    changed[key] = (event, state)
+    changed[key] = (message, state)
     metrics.EVENTS.labels(event_type=kind, outcome="processed").inc()
     metrics.DECISION_LAG.observe(max(0.0, time.time() - decision.occurred_at.timestamp()))
     sends = emit(decision)
@@ -397,11 +405,11 @@ def save_changed_states() -> list[Awaitable[Any]]:
     """
     changelog = borrowers.changelog_topic.get_topic_name()
     sends: list[Awaitable[Any]] = []
-    for key, (event, state) in changed.items():
+    for key, (message, state) in changed.items():
         value = state.to_bytes()
-        with current_event(event):  # a rocksdb:// store files the key under its partition
+        with current_event(message):  # a rocksdb:// store files the key under its partition
             borrowers.data[key] = value
-        sends.append(send(changelog, key, value, partition=event.message.partition))
+        sends.append(send(changelog, key, value, partition=message.partition))
     changed.clear()
     return sends
 
@@ -465,9 +473,10 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
 
 
 @contextmanager
-def current_event(event: faust.EventT[bytes]) -> Iterator[None]:
-    """Make ``event`` Faust's current event, as stream iteration would: batches and the
-    release timer process outside Faust's own iteration."""
+def current_event(message: Message) -> Iterator[None]:
+    """Make ``message``'s event Faust's current event, as stream iteration would: rounds
+    process outside Faust's streams."""
+    event = FaustEvent(app, message.key, message.value, message.headers, message)
     token = _current_event.set(weakref.ref(event))
     try:
         yield

@@ -47,9 +47,10 @@ class Settings(BaseSettings):
     migrations_dir: Path = REPO_ROOT / "sql"
     policy_path: Path | None = None  # None: the policy shipped with the package
     api_token: SecretStr | None = None  # bearer token of the lookup API; unset disables it
-    batch_size: int = 5000  # events taken from the stream per round (fewer round trips)
+    batch_size: int = 5000  # most events a fetch hands over, and a round takes
+    # Fetches of input messages queued for processing: beyond, the fetch loop waits.
+    input_batches_queued: int = 4
     state_cache_size: int = 200_000  # decoded borrower states a worker keeps in memory
-    batch_within_s: float = 0.1  # longest wait to fill a batch
     reorder_hold_s: float = 0.25  # longest an event waits for an idle input topic
     # A topic with unread messages that delivers none for this long is passed over: its
     # older events become late events rather than stall the other topics.
