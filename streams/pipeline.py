@@ -381,10 +381,10 @@ def handle(message: Message, parsed: Event) -> list[Awaitable[Any]]:
         raise
     states.put(key, state)
     if decision.duplicate:
-        metrics.EVENTS.labels(event_type=kind, outcome="duplicate").inc()
+        metrics.labelled(metrics.EVENTS, kind, "duplicate").inc()
         return emit(decision.earlier) if decision.earlier is not None else []
     changed[key] = (message, state)
-    metrics.EVENTS.labels(event_type=kind, outcome="processed").inc()
+    metrics.labelled(metrics.EVENTS, kind, "processed").inc()
     metrics.DECISION_LAG.observe(max(0.0, time.time() - decision.occurred_at.timestamp()))
     sends = emit(decision)
     for outcome in decision.outcomes:
@@ -423,19 +423,19 @@ def emit(decision: Decision) -> list[Awaitable[Any]]:
     if change is not None:
         body = {**change.to_dict(), "model_version": decision.model_version}
         sends.append(send(plan.tier_changes.name, key, json_bytes(body)))
-        metrics.TIER_TRANSITIONS.labels(from_tier=change.previous_tier or "none",
-                                        to_tier=change.tier).inc()  # fmt: skip
+        metrics.labelled(metrics.TIER_TRANSITIONS, change.previous_tier or "none",
+                         change.tier).inc()  # fmt: skip
     for alert in decision.alerts:
         sends.append(send(plan.alert_topic(alert.queue), key, json_bytes(alert.to_dict())))
-        metrics.ALERTS.labels(queue=alert.queue, reason=alert.reasons[0] if alert.reasons
-                              else "none").inc()  # fmt: skip
+        metrics.labelled(metrics.ALERTS, alert.queue,
+                         alert.reasons[0] if alert.reasons else "none").inc()  # fmt: skip
     return sends
 
 
 def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
     """Record a rejected message and start sending it, unchanged, to its dead-letter topic."""
-    metrics.EVENTS.labels(event_type=kind, outcome="dead_letter").inc()
-    metrics.DEAD_LETTERS.labels(source=kind).inc()
+    metrics.labelled(metrics.EVENTS, kind, "dead_letter").inc()
+    metrics.labelled(metrics.DEAD_LETTERS, kind).inc()
     value: bytes = message.value or b""
     sink.add_dead_letter(message.topic, message.partition, message.offset, reason, value,
                          message.key)  # fmt: skip
