@@ -94,6 +94,7 @@ unsent: list[Awaitable[Any]] = []
 rejected: list[Message] = []  # dead-lettered this round: acknowledged with it
 in_flight: asyncio.Future[None] | None = None  # the last round's writes and acknowledgements
 states = StateCache(settings.state_cache_size)
+tally = metrics.RoundMetrics()  # the round's metrics, written to the registry with it
 # Borrowers whose state this round changed, with their last event of the round.
 changed: dict[bytes, tuple[Message, BorrowerState]] = {}
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
@@ -198,6 +199,7 @@ async def process_released() -> None:
     for message, parsed in released:
         unsent.extend(handle(message, parsed))
     metrics.REORDER_HELD.set(len(reorder))
+    tally.flush()
     sends, unsent[:] = unsent[:], []  # taken first: a send that fails is not retried
     outputs = [await send for send in sends]
     states_written = [await send for send in save_changed_states()]
@@ -217,10 +219,10 @@ async def acknowledge_when(writes: Awaitable[Any], processed: list[Message],
     await writes
     done = time.time()
     consumer = app.consumer
-    observe = metrics.INGEST_TO_OUTPUT.observe
     for message in processed:
         message.ack(consumer)
-        observe(max(0.0, done - message.timestamp))
+    metrics.observe_all(metrics.INGEST_TO_OUTPUT,
+                        [max(0.0, done - message.timestamp) for message in processed])
     for message in rejected:
         message.ack(consumer)
 
@@ -381,16 +383,16 @@ def handle(message: Message, parsed: Event) -> list[Awaitable[Any]]:
         raise
     states.put(key, state)
     if decision.duplicate:
-        metrics.labelled(metrics.EVENTS, kind, "duplicate").inc()
+        tally.inc(metrics.EVENTS, kind, "duplicate")
         return emit(decision.earlier) if decision.earlier is not None else []
     changed[key] = (message, state)
-    metrics.labelled(metrics.EVENTS, kind, "processed").inc()
-    metrics.DECISION_LAG.observe(max(0.0, time.time() - decision.occurred_at.timestamp()))
+    tally.inc(metrics.EVENTS, kind, "processed")
+    tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - decision.occurred_at.timestamp()))
     sends = emit(decision)
     for outcome in decision.outcomes:
         sends.append(send(plan.model_outcomes.name, key, outcome_message(decision.borrower_id,
                                                                          outcome)))  # fmt: skip
-        metrics.OUTCOMES_PUBLISHED.inc()
+        tally.inc(metrics.OUTCOMES_PUBLISHED)
     return sends
 
 
@@ -423,19 +425,17 @@ def emit(decision: Decision) -> list[Awaitable[Any]]:
     if change is not None:
         body = {**change.to_dict(), "model_version": decision.model_version}
         sends.append(send(plan.tier_changes.name, key, json_bytes(body)))
-        metrics.labelled(metrics.TIER_TRANSITIONS, change.previous_tier or "none",
-                         change.tier).inc()  # fmt: skip
+        tally.inc(metrics.TIER_TRANSITIONS, change.previous_tier or "none", change.tier)
     for alert in decision.alerts:
         sends.append(send(plan.alert_topic(alert.queue), key, json_bytes(alert.to_dict())))
-        metrics.labelled(metrics.ALERTS, alert.queue,
-                         alert.reasons[0] if alert.reasons else "none").inc()  # fmt: skip
+        tally.inc(metrics.ALERTS, alert.queue, alert.reasons[0] if alert.reasons else "none")
     return sends
 
 
 def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
     """Record a rejected message and start sending it, unchanged, to its dead-letter topic."""
-    metrics.labelled(metrics.EVENTS, kind, "dead_letter").inc()
-    metrics.labelled(metrics.DEAD_LETTERS, kind).inc()
+    tally.inc(metrics.EVENTS, kind, "dead_letter")
+    tally.inc(metrics.DEAD_LETTERS, kind)
     value: bytes = message.value or b""
     sink.add_dead_letter(message.topic, message.partition, message.offset, reason, value,
                          message.key)  # fmt: skip
