@@ -11,9 +11,10 @@ fetch's messages as one list (:mod:`streams.batch_consumer`, not Faust's per-mes
    borrower's new state is written once per round to the ``borrowers`` table (backed by its
    changelog topic). Decoded states stay in a bounded cache (:class:`StateCache`), which is
    emptied whenever partitions move: the table is the truth, the cache saves decoding it;
-4. together, the round's rows are written to PostgreSQL (retrying, so an outage pauses the
-   agent), its tier changes, alerts, dead letters and matured outcomes are sent to Kafka, and
-   the round's state changelog records are sent; the broker's acknowledgements are awaited;
+4. together, the round's rows are written to PostgreSQL (retrying, so an outage pauses
+   processing), and its tier changes, alerts, dead letters, matured outcomes and state
+   changelog records are sent to Kafka, one record batch per topic partition
+   (:class:`RoundSender`); the broker's acknowledgements are awaited;
 
 and only then are the messages acknowledged, which lets Faust commit their offsets. A crash
 anywhere before that redelivers them: the state may already hold those events, so the engine
@@ -29,7 +30,7 @@ import json
 import math
 import time
 import weakref
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -59,6 +60,7 @@ from streams.modelsync import (
     trainer_for,
 )
 from streams.reorder import ReorderBuffer
+from streams.round_sender import RoundSender
 from streams.settings import get_settings
 from streams.state_cache import StateCache
 from streams.topics import TopicPlan
@@ -90,7 +92,7 @@ reorder: ReorderBuffer[tuple[Message, Event]] = ReorderBuffer(
 # The monitor task and the release timer both process; one at a time keeps each borrower's
 # events in order and the table, sink and sends of a round together.
 processing = asyncio.Lock()
-unsent: list[Awaitable[Any]] = []
+outputs = RoundSender.of_app(app, settings.kafka_bootstrap)  # the round's records, batched
 rejected: list[Message] = []  # dead-lettered this round: acknowledged with it
 in_flight: asyncio.Future[None] | None = None  # the last round's writes and acknowledgements
 states = StateCache(settings.state_cache_size)
@@ -176,7 +178,7 @@ def admit(message: Message, received: float) -> None:
         if message.key != parsed.borrower_id.encode():
             raise EventError(None, "the message key must be the event's borrower_id")
     except EventError as error:
-        unsent.append(dead_letter(kind, message, str(error)))
+        dead_letter(kind, message, str(error))
         rejected.append(message)
         return
     reorder.add(message.partition, message.topic, parsed.occurred_at.timestamp(), received,
@@ -197,14 +199,13 @@ async def process_released() -> None:
     global in_flight
     released = reorder.release(time.monotonic(), caught_up)
     for message, parsed in released:
-        unsent.extend(handle(message, parsed))
+        handle(message, parsed)
     metrics.REORDER_HELD.set(len(reorder))
     tally.flush()
-    sends, unsent[:] = unsent[:], []  # taken first: a send that fails is not retried
-    outputs = [await send for send in sends]
-    states_written = [await send for send in save_changed_states()]
+    save_changed_states()
+    delivered = await outputs.send()
     processed = [message for message, _ in released]
-    writes = asyncio.gather(sink.flush(), *outputs, states_durable(states_written))
+    writes = asyncio.gather(sink.flush(), states_durable(delivered))
     current = asyncio.ensure_future(acknowledge_when(writes, processed, rejected[:]))
     rejected.clear()
     try:
@@ -227,15 +228,13 @@ async def acknowledge_when(writes: Awaitable[Any], processed: list[Message],
         message.ack(consumer)
 
 
-async def states_durable(records: list[Awaitable[Any]]) -> None:
-    """Wait for the round's changelog records, then record in the table's store how far
-    its changelog goes (a ``rocksdb://`` store starts its recovery from there)."""
-    last: dict[TP, int] = {}
-    for record in await asyncio.gather(*records):
-        tp = TP(record.topic, record.partition)
-        last[tp] = max(record.offset, last.get(tp, -1))
-    for tp, offset in last.items():
-        cast(Any, borrowers.data).set_persisted_offset(tp, offset)  # the table's StoreT
+async def states_durable(delivered: Awaitable[Mapping[tuple[str, int], int]]) -> None:
+    """Wait for the round's records, then record in the table's store how far its
+    changelog goes (a ``rocksdb://`` store starts its recovery from there)."""
+    changelog = borrowers.changelog_topic.get_topic_name()
+    for (topic, partition), offset in (await delivered).items():
+        if topic == changelog:  # the table's StoreT
+            cast(Any, borrowers.data).set_persisted_offset(TP(topic, partition), offset)
 
 
 async def finish_round() -> None:
@@ -368,8 +367,8 @@ def caught_up(partition: int, topic: str, since: float) -> bool:
     return False
 
 
-def handle(message: Message, parsed: Event) -> list[Awaitable[Any]]:
-    """Run the engine on one event; return the sends it produced (not yet awaited)."""
+def handle(message: Message, parsed: Event) -> None:
+    """Run the engine on one event; its rows and records go with the round."""
     kind = parsed.event_type
     key = cast(bytes, message.key)
     state = states.get(key)
@@ -384,21 +383,22 @@ def handle(message: Message, parsed: Event) -> list[Awaitable[Any]]:
     states.put(key, state)
     if decision.duplicate:
         tally.inc(metrics.EVENTS, kind, "duplicate")
-        return emit(decision.earlier) if decision.earlier is not None else []
+        if decision.earlier is not None:
+            emit(decision.earlier, message.partition)
+        return
     changed[key] = (message, state)
     tally.inc(metrics.EVENTS, kind, "processed")
     tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - decision.occurred_at.timestamp()))
-    sends = emit(decision)
+    emit(decision, message.partition)
     for outcome in decision.outcomes:
-        sends.append(send(plan.model_outcomes.name, key, outcome_message(decision.borrower_id,
-                                                                         outcome)))  # fmt: skip
+        outputs.add(plan.model_outcomes.name, message.partition, key,
+                    outcome_message(decision.borrower_id, outcome))  # fmt: skip
         tally.inc(metrics.OUTCOMES_PUBLISHED)
-    return sends
 
 
-def save_changed_states() -> list[Awaitable[Any]]:
-    """Write the round's changed states to the table, each borrower's once; the sends of
-    their changelog records.
+def save_changed_states() -> None:
+    """Write the round's changed states to the table, each borrower's once, and add their
+    changelog records to the round's.
 
     What ``borrowers[key] = value`` does (the table's store, then its changelog partition,
     the one of the borrower's input partition), without Faust's per-write buffer: a table
@@ -406,53 +406,38 @@ def save_changed_states() -> list[Awaitable[Any]]:
     reading input while more than 100 wait.
     """
     changelog = borrowers.changelog_topic.get_topic_name()
-    sends: list[Awaitable[Any]] = []
     for key, (message, state) in changed.items():
         value = state.to_bytes()
         with current_event(message):  # a rocksdb:// store files the key under its partition
             borrowers.data[key] = value
-        sends.append(send(changelog, key, value, partition=message.partition))
+        outputs.add(changelog, message.partition, key, value)
     changed.clear()
-    return sends
 
 
-def emit(decision: Decision) -> list[Awaitable[Any]]:
-    """Buffer the decision's rows and start sending its tier change and alerts."""
+def emit(decision: Decision, partition: int) -> None:
+    """Buffer the decision's rows, and its tier change and alerts for the borrower's
+    ``partition`` of their topics."""
     sink.add_decision(decision)
     key = decision.borrower_id.encode()
-    sends: list[Awaitable[Any]] = []
     change = decision.tier_change
     if change is not None:
         body = {**change.to_dict(), "model_version": decision.model_version}
-        sends.append(send(plan.tier_changes.name, key, json_bytes(body)))
+        outputs.add(plan.tier_changes.name, partition, key, json_bytes(body))
         tally.inc(metrics.TIER_TRANSITIONS, change.previous_tier or "none", change.tier)
     for alert in decision.alerts:
-        sends.append(send(plan.alert_topic(alert.queue), key, json_bytes(alert.to_dict())))
+        outputs.add(plan.alert_topic(alert.queue), partition, key, json_bytes(alert.to_dict()))
         tally.inc(metrics.ALERTS, alert.queue, alert.reasons[0] if alert.reasons else "none")
-    return sends
 
 
-def dead_letter(kind: str, message: Any, reason: str) -> Awaitable[Any]:
-    """Record a rejected message and start sending it, unchanged, to its dead-letter topic."""
+def dead_letter(kind: str, message: Message, reason: str) -> None:
+    """Record a rejected message and keep it, unchanged, for its dead-letter topic."""
     tally.inc(metrics.EVENTS, kind, "dead_letter")
     tally.inc(metrics.DEAD_LETTERS, kind)
     value: bytes = message.value or b""
     sink.add_dead_letter(message.topic, message.partition, message.offset, reason, value,
                          message.key)  # fmt: skip
     headers = dead_letter_headers(reason, message.topic, message.partition, message.offset)
-    return send(plan.dead_letters[kind].name, message.key, value, headers)
-
-
-def send(topic: str, key: bytes | None, value: bytes,
-         headers: list[tuple[str, bytes]] | None = None,
-         partition: int | None = None) -> Awaitable[Any]:  # fmt: skip
-    """Start sending one record (the key's partition unless told): awaiting gives the
-    broker's acknowledgement to await.
-
-    Straight to Faust's producer, by topic name (``loanwatch worker`` creates the topics):
-    Faust's topic objects add a channel, a future message and a callback per send.
-    """
-    return app.producer.send(topic, key, value, partition, None, headers)
+    outputs.add(plan.dead_letters[kind].name, message.partition, message.key, value, headers)
 
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]
