@@ -62,6 +62,10 @@ class Monitor:
         self.anomaly = anomaly
         self.tiering = Tiering(policy)
         self.treatments = Treatments(policy)
+        # Read on every event: looked up once here.
+        self._dedup_ids = policy.dedup_ids
+        self._outcome_rule = policy.models.outcomes
+        self._min_payment_tolerance = policy.min_payment_tolerance
 
     def process(self, state: BorrowerState | None, event: Event) -> tuple[BorrowerState, Decision]:
         """Apply one event; a repeated ``event_id`` changes nothing and is marked duplicate."""
@@ -71,27 +75,28 @@ class Monitor:
             raise ValueError(
                 f"event {event.event_id} is for {event.borrower_id}, state is {state.borrower_id}"
             )
-        policy = self.policy
-        if not state.remember(event.event_id, policy.dedup_ids):
+        if not state.remember(event.event_id, self._dedup_ids):
             return state, self._duplicate(state, event)
-        ts = event.occurred_at.timestamp()
+        occurred_at = event.occurred_at
+        ts = occurred_at.timestamp()
         state.advance(ts)
+        is_repayment = type(event) is Repayment
         self._record(state, event, ts)
         features = compute_features(state)
         if self.anomaly is not None:
             features["anomaly_score"] = min(1.0, max(0.0, self.anomaly.score_one(features)))
-        score = self.scorer.score(features)
+        scorer = self.scorer
+        score = scorer.score(features)
+        version = scorer.version
         evidence = self.tiering.assess(features, score)
         previous = state.tier
-        tier, reasons = self.tiering.settle(state, evidence, cycle=type(event) is Repayment)
+        tier, reasons = self.tiering.settle(state, evidence, cycle=is_repayment)
         state.tier, state.reasons, state.score = tier, reasons, score
-        alerts = self.treatments.alerts(
-            state, event.event_id, event.occurred_at, tier, reasons, features
-        )
+        alerts = self.treatments.alerts(state, event.event_id, occurred_at, tier, reasons, features)
+        policy_version = self.policy.version
         if alerts or tier != previous:
             state.record_decision((
-                event.event_id, ts, previous, tier, reasons, score,
-                self.scorer.version, policy.version,
+                event.event_id, ts, previous, tier, reasons, score, version, policy_version,
                 tuple((a.queue, a.severity, a.treatment) for a in alerts),
             ))  # fmt: skip
         outcomes: tuple[Outcome, ...] = ()
@@ -106,18 +111,17 @@ class Monitor:
                 dpd = max(dpd, event.days_past_due)
                 if in_time:
                     snapshot = self.encoder.encode(features)
-            state.pending, outcomes = policy.models.outcomes.advance(
-                state.pending, event.occurred_at, dpd, snapshot
+            state.pending, outcomes = self._outcome_rule.advance(
+                state.pending, occurred_at, dpd, snapshot
             )
         return state, Decision(
-            state.borrower_id, event.event_id, event.occurred_at, features, score,
-            self.scorer.version, tier, previous, reasons, alerts, False, policy.version,
-            outcomes,
+            state.borrower_id, event.event_id, occurred_at, features, score, version, tier,
+            previous, reasons, alerts, False, policy_version, outcomes,
         )  # fmt: skip
 
     def _record(self, state: BorrowerState, event: Event, ts: float) -> None:
         if type(event) is Repayment:
-            flags = repayment_flags(event, self.policy.min_payment_tolerance)
+            flags = repayment_flags(event, self._min_payment_tolerance)
             row = (ts, event.days_past_due, event.amount_paid, event.amount_due, flags)
             state.add_repayment(row, event.loan_id, event.outstanding_balance, event.credit_limit)
         elif type(event) is NewBorrowing:

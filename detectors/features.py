@@ -15,6 +15,9 @@ their longest window, so the work per event is O(window), not O(history).
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from operator import itemgetter
+
 from detectors.events import Repayment
 from detectors.state import CONTACT_INVALID, CONTACT_REACHED, DAY, BorrowerState
 
@@ -36,10 +39,12 @@ SMALL_LOAN_TYPES = frozenset({"microloan", "p2p", "bnpl"})
 
 # The last three repayment cycles, newest first: how late, paid in full, nothing due.
 RECENT_CYCLES = 3
-RECENT_CYCLE_FEATURES = tuple(
-    f"{name}_last_{n}" for n in range(1, RECENT_CYCLES + 1)
-    for name in ("dpd", "paid_full", "no_due")
-)  # fmt: skip
+# Per cycle, newest first: (dpd_last_n, paid_full_last_n, no_due_last_n).
+_RECENT_CYCLE_KEYS = tuple(
+    tuple(f"{name}_last_{n}" for name in ("dpd", "paid_full", "no_due"))
+    for n in range(1, RECENT_CYCLES + 1)
+)
+RECENT_CYCLE_FEATURES = tuple(key for keys in _RECENT_CYCLE_KEYS for key in keys)
 BORROWING_FEATURES = (
     "new_loans_30d", "new_loans_90d", "new_loan_amount_30d", "new_loan_amount_90d",
     "distinct_lenders_30d", "distinct_lenders_90d", "lender_types_90d", "small_loans_90d",
@@ -58,6 +63,9 @@ FEATURE_NAMES = (
     "anomaly_score",
 )  # fmt: skip
 _NO_BORROWINGS = dict.fromkeys(BORROWING_FEATURES, 0.0)
+_NO_RECENT_CYCLES = dict.fromkeys(RECENT_CYCLE_FEATURES, 0.0)
+_DPD, _FLAGS = itemgetter(1), itemgetter(4)  # columns of a RepaymentRow
+_D90, _D180 = 90 * DAY, 180 * DAY
 
 
 def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
@@ -86,59 +94,59 @@ def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
 def compute_features(state: BorrowerState) -> dict[str, float]:
     """All features named in ``FEATURE_NAMES`` (``anomaly_score`` is 0 until a model sets it).
 
-    >>> compute_features(BorrowerState("b1"))["days_since_contact"]
-    0.0
+    >>> list(compute_features(BorrowerState("b1"))) == list(FEATURE_NAMES)
+    True
     """
     now = state.now
-    features, credit_limit = _repayment_features(state, now)
-    features.update(_borrowing_features(state, now, credit_limit))
-    features.update(_contact_features(state, now))
+    features = _repayment_features(state, now)
+    borrowing = _borrowing_features(state, now, features["credit_limit"])
+    features.update(borrowing)
+    _add_contact_features(features, state, now)
     features["anomaly_score"] = 0.0
     return features
 
 
-def _repayment_features(state: BorrowerState, now: float) -> tuple[dict[str, float], float]:
-    d90, d180 = now - 90 * DAY, now - 180 * DAY
-    max90 = max180 = max365 = 0
-    late90 = late180 = late365 = partial = third = streak = 0
+def _repayment_features(state: BorrowerState, now: float) -> dict[str, float]:
+    rows = state.repayments
+    count = len(rows)
+    # Rows are sorted by time, so each window is a tail of the list: find where it starts
+    # (a 1-tuple sorts before every row with the same time) instead of testing every row.
+    start180 = bisect_left(rows, (now - _D180,))
+    start90 = bisect_left(rows, (now - _D90,), start180)
+    dpds = list(map(_DPD, rows))
+    dpds180 = dpds[start180:]
+    dpds90 = dpds180[start90 - start180 :]
     paid180 = due180 = 0.0
-    for ts, dpd, paid, due, flags in state.repayments:
-        if dpd > max365:
-            max365 = dpd
-        if dpd:
-            late365 += 1
-        streak = streak + 1 if flags & MIN_PAYMENT else 0
-        if ts >= d180:
-            paid180 += paid
-            due180 += due
-            if dpd:
-                late180 += 1
-            if dpd > max180:
-                max180 = dpd
-            if ts >= d90:
-                if dpd:
-                    late90 += 1
-                if dpd > max90:
-                    max90 = dpd
-                if flags & PARTIAL_PAYMENT:
-                    partial += 1
-                if flags & THIRD_PARTY:
-                    third += 1
-    last = state.repayments[-1] if state.repayments else None
+    for row in rows[start180:]:  # summed oldest first, as the results depend on the order
+        paid180 += row[2]
+        due180 += row[3]
+    partial = third = 0
+    for flags in map(_FLAGS, rows[start90:]):
+        if flags & PARTIAL_PAYMENT:
+            partial += 1
+        if flags & THIRD_PARTY:
+            third += 1
+    streak = 0
+    for flags in map(_FLAGS, reversed(rows)):
+        if not flags & MIN_PAYMENT:
+            break
+        streak += 1
     balance = limit = 0.0
     current = 0
     for _, dpd, loan_balance, loan_limit in state.loans.values():
-        current = max(current, dpd)
+        if dpd > current:
+            current = dpd
         balance += loan_balance
         limit += loan_limit
+    last = rows[-1] if rows else None
     features = {
         "dpd_current": float(current),
-        "dpd_max_90d": float(max(max90, current)),
-        "dpd_max_180d": float(max(max180, current)),
-        "dpd_max_365d": float(max(max365, current)),
-        "late_3m": float(late90),
-        "late_6m": float(late180),
-        "late_12m": float(late365),
+        "dpd_max_90d": float(max(current, *dpds90) if dpds90 else current),
+        "dpd_max_180d": float(max(current, *dpds180) if dpds180 else current),
+        "dpd_max_365d": float(max(current, *dpds) if dpds else current),
+        "late_3m": float(len(dpds90) - dpds90.count(0)),
+        "late_6m": float(len(dpds180) - dpds180.count(0)),
+        "late_12m": float(count - dpds.count(0)),
         "min_payment_streak": float(streak),
         "payment_ratio": (last[2] / last[3] if last[3] else 1.0) if last else 1.0,
         "payment_ratio_180d": paid180 / due180 if due180 else 1.0,
@@ -148,13 +156,16 @@ def _repayment_features(state: BorrowerState, now: float) -> tuple[dict[str, flo
         "credit_limit": limit,
         "paid_to_limit_180d": paid180 / limit if limit else 0.0,
     }
-    recent = state.repayments[-RECENT_CYCLES:]
-    for n in range(1, RECENT_CYCLES + 1):
-        row = recent[-n] if n <= len(recent) else None
-        features[f"dpd_last_{n}"] = float(row[1]) if row else 0.0
-        features[f"paid_full_last_{n}"] = 1.0 if row and row[3] > 0 and row[2] >= row[3] else 0.0
-        features[f"no_due_last_{n}"] = 1.0 if row and row[3] == 0 else 0.0
-    return features, limit
+    features.update(_NO_RECENT_CYCLES)
+    # Fewer rows than cycles leave the last cycles at their zero values.
+    cycles = zip(_RECENT_CYCLE_KEYS, reversed(rows), strict=False)
+    for (dpd_key, full_key, no_due_key), row in cycles:
+        features[dpd_key] = float(row[1])
+        if row[3] > 0 and row[2] >= row[3]:
+            features[full_key] = 1.0
+        if row[3] == 0:
+            features[no_due_key] = 1.0
+    return features
 
 
 def _borrowing_features(state: BorrowerState, now: float, limit: float) -> dict[str, float]:
@@ -202,7 +213,7 @@ def _borrowing_features(state: BorrowerState, now: float, limit: float) -> dict[
     }
 
 
-def _contact_features(state: BorrowerState, now: float) -> dict[str, float]:
+def _add_contact_features(features: dict[str, float], state: BorrowerState, now: float) -> None:
     contacts = state.contacts
     failed = 0
     run_start = now
@@ -214,11 +225,9 @@ def _contact_features(state: BorrowerState, now: float) -> dict[str, float]:
     reached = state.last_reachable
     since = now - (reached if reached is not None else state.first_seen)
     last = contacts[-1][1] if contacts else None
-    return {
-        "failed_contacts": float(failed),
-        "days_failing": (now - run_start) / DAY,
-        "days_since_contact": since / DAY,
-        "number_invalid": 1.0 if last == CONTACT_INVALID else 0.0,
-        "contact_known": 1.0 if contacts else 0.0,
-        "last_contact_reachable": 1.0 if last == CONTACT_REACHED else 0.0,
-    }
+    features["failed_contacts"] = float(failed)
+    features["days_failing"] = (now - run_start) / DAY
+    features["days_since_contact"] = since / DAY
+    features["number_invalid"] = 1.0 if last == CONTACT_INVALID else 0.0
+    features["contact_known"] = 1.0 if contacts else 0.0
+    features["last_contact_reachable"] = 1.0 if last == CONTACT_REACHED else 0.0

@@ -70,7 +70,11 @@ class Tiering:
         # (code, bound check, tier rank): bound once here, as assess() runs on every event.
         self.strong = [(r.code, r.fires, _RANK[r.target_tier]) for r in strong]
         self.weak = [(r.code, r.fires) for r in rules if not r.strong]
-        self.bands = sorted(policy.score_bands.items(), key=lambda kv: -_RANK[kv[0]])
+        # (reason, floor, tier rank), most severe first: the first band the score reaches wins.
+        self.bands = [
+            (score_reason(tier), floor, _RANK[tier])
+            for tier, floor in sorted(policy.score_bands.items(), key=lambda kv: -_RANK[kv[0]])
+        ]
         self.weak_for_b = policy.weak_for_b
         self.weak_for_c = policy.weak_for_c
         self.probation_cycles = policy.probation_cycles
@@ -83,18 +87,23 @@ class Tiering:
         for code, fires, tier_rank in self.strong:
             if fires(features):
                 reasons.append(code)
-                rank = max(rank, tier_rank)
-        for tier, floor in self.bands:
+                if tier_rank > rank:
+                    rank = tier_rank
+        for reason, floor, tier_rank in self.bands:
             if score >= floor:
-                reasons.append(score_reason(tier))
-                rank = max(rank, _RANK[tier])
+                reasons.append(reason)
+                if tier_rank > rank:
+                    rank = tier_rank
                 break
-        weak = [code for code, fires in self.weak if fires(features)]
+        weak = 0
+        for code, fires in self.weak:
+            if fires(features):
+                reasons.append(code)
+                weak += 1
         if weak:
-            reasons.extend(weak)
-            if len(weak) >= self.weak_for_c:
+            if weak >= self.weak_for_c:
                 rank = max(rank, 2)
-            elif len(weak) >= self.weak_for_b:
+            elif weak >= self.weak_for_b:
                 rank = max(rank, 1)
         return Evidence(_TIERS[rank], tuple(reasons))
 

@@ -67,6 +67,17 @@ class Treatments:
         self.default_window = policy.suppression_hours * _HOUR
         self.windows = {q: h * _HOUR for q, h in policy.suppression_hours_by_queue.items()}
         self.longest = max([self.default_window, *self.windows.values()])
+        # Per situation: each action with its suppression key (before reasons) and window,
+        # built once here, as alerts() runs on every event.
+        self.plans = {
+            name: tuple(
+                (action, f"{action.queue}|{action.treatment}",
+                 self.windows.get(action.queue, self.default_window))
+                for action in actions
+            )
+            for name, actions in policy.treatments.items()
+        }  # fmt: skip
+        self.min_utilisation = policy.eligibility_min_utilisation
 
     def alerts(
         self,
@@ -78,23 +89,18 @@ class Treatments:
         features: Mapping[str, float],
     ) -> tuple[Alert, ...]:
         """Alerts for this decision; records what was sent in ``state.alerts_sent``."""
-        if state.alerts_sent:
-            self._forget_expired(state)
-        policy = self.policy
-        actions = policy.treatments[
-            situation(tier, features, reasons, policy.eligibility_min_utilisation)
-        ]
-        if not actions:
+        sent = state.alerts_sent
+        if sent:
+            self._forget_expired(sent, state.now)
+        plan = self.plans[situation(tier, features, reasons, self.min_utilisation)]
+        if not plan:
             return ()
         ts = occurred_at.timestamp()
-        sent = state.alerts_sent
+        suffix = "|" + ",".join(sorted(reasons)) if self.by_reasons else ""
         out = []
-        for action in actions:
-            key = f"{action.queue}|{action.treatment}"
-            if self.by_reasons:
-                key += "|" + ",".join(sorted(reasons))
+        for action, key, window in plan:
+            key += suffix
             last = sent.get(key)
-            window = self.windows.get(action.queue, self.default_window)
             # abs(): a late event inside the window of a later alert is a repeat too.
             if last is not None and abs(ts - last) < window:
                 continue
@@ -114,9 +120,10 @@ class Treatments:
             )
         return tuple(out)
 
-    def _forget_expired(self, state: BorrowerState) -> None:
+    def _forget_expired(self, sent: dict[str, float], now: float) -> None:
         # Keys whose window has passed can never suppress again: drop them to bound the state.
-        cutoff = state.now - self.longest
-        expired = [k for k, ts in state.alerts_sent.items() if ts < cutoff]
-        for key in expired:
-            del state.alerts_sent[key]
+        cutoff = now - self.longest
+        if min(sent.values()) >= cutoff:  # the usual case: nothing expired
+            return
+        for key in [k for k, ts in sent.items() if ts < cutoff]:
+            del sent[key]

@@ -106,7 +106,7 @@ class ModelHub:
 
     def score(self, features: Mapping[str, float]) -> float:
         """The blended probability of going bad; also fed to the PSI drift watch."""
-        weight = self.blend_weight
+        weight = self.blend.weight(self.arena.outcomes)  # blend_weight, one call less
         value = self.prior.score(features)
         if weight > 0.0:
             model = self.arena.champion.predict(self.vector(features))

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
+
+_DAY = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,9 @@ class Snapshot:
 
     taken_at: float  # POSIX seconds of event time; compact in state bytes
     features: tuple[float, ...]
+
+
+_TAKEN_AT = attrgetter("taken_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +95,12 @@ class OutcomeRule:
         >>> [o.label for o in matured]
         [0]
         """
+        if not pending and snapshot is None:  # most events of most borrowers: nothing to do
+            return (), ()
         stamp = now.timestamp()
-        horizon_s = self.horizon.total_seconds()
+        # Whole days (the field's type): exactly the seconds of ``self.horizon``, without
+        # building a timedelta on every event.
+        horizon_s = self.horizon_days * _DAY
         bad = days_past_due >= self.bad_dpd
         kept: list[Snapshot] = []
         matured: list[Outcome] = []
@@ -106,6 +116,6 @@ class OutcomeRule:
                 kept.append(item)
         if snapshot is not None:
             kept.append(Snapshot(stamp, snapshot))
-            kept.sort(key=lambda s: s.taken_at)
+            kept.sort(key=_TAKEN_AT)
             del kept[: max(0, len(kept) - self.max_pending)]
         return tuple(kept), tuple(matured)
