@@ -6,10 +6,10 @@ module only builds the app from the settings and imports them.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from streams.batch_consumer import LoanwatchApp
+from streams.collector import collect_rarely
 from streams.kafka_security import faust_credentials
 from streams.settings import Settings, get_settings
 
@@ -49,16 +49,9 @@ app = create_app(get_settings())
 
 @app.on_worker_init.connect  # type: ignore[arg-type]
 def collect_garbage_rarely(sender: Any, **_: Any) -> None:
-    """Keep the cyclic garbage collector from rescanning the decoded states over and over.
-
-    A worker holds millions of small long-lived objects (the state cache) and makes
-    millions of short-lived ones a minute, nearly all freed by reference counting; with
-    the default thresholds, full collections rescanned everything every few seconds: 19% of
-    the worker's CPU while draining a backlog (measured with ``gc.callbacks``), against 4%
-    with these. What is loaded at start-up is never scanned again.
-    """
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    """Tune the garbage collector for the worker's many long-lived states (the app and
+    everything it loaded are frozen): :mod:`streams.collector`."""
+    collect_rarely()
 
 
 # Registering modules: each binds its agents, tables, timers and pages to ``app``.

@@ -2,26 +2,30 @@
 
 A plain aiokafka loop over the same input topics with the same engine a worker builds
 (``LiveModels`` scoring, inputs encoded for learning), producing the tier changes and alerts
-to output topics of its own. No Faust, no state changelog, no reorder buffer, no database,
-no offsets committed: what Python, the engine and the Kafka clients can do on this machine,
-against which the pipeline's own throughput is read (``pipeline_to_ceiling_ratio``).
+to output topics of its own, a record batch per partition as the pipeline does
+(:class:`~streams.round_sender.RoundSender`). No Faust, no state changelog, no reorder
+buffer, no database, no offsets committed: what Python, the engine and the Kafka clients
+can do on this machine, against which the pipeline's own throughput is read
+(``pipeline_to_ceiling_ratio``). The garbage collector is tuned as in a worker
+(:mod:`streams.collector`), so that the ratio compares the pipelines, not their settings.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from detectors.engine import Monitor
 from detectors.events import EventError, parse_event
 from detectors.models.inputs import DEFAULT_ENCODER
 from detectors.policy import Policy
 from detectors.state import BorrowerState
+from streams.collector import collecting_rarely
 from streams.kafka_security import aiokafka_kwargs
 from streams.messages import json_bytes
+from streams.round_sender import RoundSender
 from streams.topics import TopicPlan
 
 __all__ = ["run_ceiling"]
@@ -35,52 +39,56 @@ async def run_ceiling(bootstrap: str, inputs: TopicPlan, outputs: TopicPlan, pol
 
     live = LiveModels(policy)
     engine = Monitor(policy, scorer=live, anomaly=live, encoder=DEFAULT_ENCODER)
-    states: dict[str, BorrowerState] = {}
     consumer = AIOKafkaConsumer(
         *(spec.name for spec in inputs.inputs.values()), bootstrap_servers=bootstrap,
         group_id=None, auto_offset_reset="earliest", enable_auto_commit=False,
         max_partition_fetch_bytes=4 * 1024 * 1024, **aiokafka_kwargs(),
     )  # fmt: skip
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                max_batch_size=256 * 1024, **aiokafka_kwargs())  # fmt: skip
+    sender = RoundSender(bootstrap)  # as the pipeline sends: a record batch per partition
     await consumer.start()
-    await producer.start()
+    try:
+        with collecting_rarely():
+            return await _consume_decide_produce(consumer, sender, engine, outputs, events,
+                                                 timeout_s)  # fmt: skip
+    finally:
+        await consumer.stop()
+        await sender.close()
+
+
+async def _consume_decide_produce(consumer: AIOKafkaConsumer, sender: RoundSender,
+                                  engine: Monitor, outputs: TopicPlan, events: int,
+                                  timeout_s: float) -> dict[str, Any]:  # fmt: skip
+    states: dict[str, BorrowerState] = {}
     seen = rejected = sent = 0
     started: float | None = None
     deadline = time.monotonic() + timeout_s
-    try:
-        while seen < events:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"ceiling read {seen} of {events} events in {timeout_s} s")
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            if started is None and batches:
-                started = time.perf_counter()
-            pending = []
-            for records in batches.values():
-                for record in records:
-                    seen += 1
-                    try:
-                        event = parse_event(record.value or b"")
-                    except EventError:
-                        rejected += 1
-                        continue
-                    state, decision = engine.process(states.get(event.borrower_id), event)
-                    states[event.borrower_id] = state
-                    key = event.borrower_id.encode()
-                    change = decision.tier_change
-                    if change is not None and not decision.duplicate:
-                        pending.append(await producer.send(
-                            outputs.tier_changes.name, json_bytes(change.to_dict()), key=key))
-                    for alert in decision.alerts:
-                        pending.append(await producer.send(
-                            outputs.alert_topic(alert.queue), json_bytes(alert.to_dict()),
-                            key=key))  # fmt: skip
-            if pending:
-                await asyncio.gather(*pending)
-                sent += len(pending)
-        seconds = time.perf_counter() - (started or time.perf_counter())
-    finally:
-        await consumer.stop()
-        await producer.stop()
+    while seen < events:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"ceiling read {seen} of {events} events in {timeout_s} s")
+        batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+        if started is None and batches:
+            started = time.perf_counter()
+        for records in batches.values():
+            for record in records:
+                seen += 1
+                try:
+                    event = parse_event(record.value or b"")
+                except EventError:
+                    rejected += 1
+                    continue
+                state, decision = engine.process(states.get(event.borrower_id), event)
+                states[event.borrower_id] = state
+                key = event.borrower_id.encode()
+                change = decision.tier_change
+                if change is not None and not decision.duplicate:
+                    sender.add(outputs.tier_changes.name, record.partition, key,
+                               json_bytes(change.to_dict()))  # fmt: skip
+                    sent += 1
+                for alert in decision.alerts:
+                    sender.add(outputs.alert_topic(alert.queue), record.partition, key,
+                               json_bytes(alert.to_dict()))  # fmt: skip
+                    sent += 1
+        await (await sender.send())
+    seconds = time.perf_counter() - (started or time.perf_counter())
     return {"events": seen, "rejected": rejected, "outputs": sent, "seconds": round(seconds, 3),
             "events_per_second": round(seen / seconds, 1) if seconds else None}  # fmt: skip
