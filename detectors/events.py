@@ -192,6 +192,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any], tuple[str, str, datetime]], Eve
     "new_borrowing": _new_borrowing,
     "contact_status": _contact_status,
 }
+_EVENT_TYPES = tuple(_PARSERS)
 
 
 def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -222,7 +223,7 @@ def parse_event(raw: bytes | str | Mapping[str, Any]) -> Event:
             raise EventError(None, f"not JSON ({error})") from None
     if not isinstance(obj, dict):
         raise EventError(None, "not a JSON object")
-    event_type = read_choice(obj, "event_type", tuple(_PARSERS))
+    event_type = read_choice(obj, "event_type", _EVENT_TYPES)
     version = obj.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION or isinstance(version, bool):
         raise EventError("schema_version", f"unsupported version {version!r}, expected 1")
