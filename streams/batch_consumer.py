@@ -13,9 +13,11 @@ Whoever takes a list from :class:`MessageBatches` owns its messages: ``message.a
 marks one done, so that Faust commits its offset once every earlier offset is done too.
 A message never acknowledged is read again by the partition's next owner.
 
->>> batches = MessageBatches(maxsize=2)
->>> batches.put_nowait(["m1", "m2"]); batches.put_nowait(["m3"])
->>> batches.take_nowait(limit=10)
+>>> async def two_fetches_one_round() -> list[str]:
+...     batches = MessageBatches(max_messages=100)
+...     await batches.put(["m1", "m2"]); await batches.put(["m3"])
+...     return await batches.take(limit=10)
+>>> asyncio.run(two_fetches_one_round())
 ['m1', 'm2', 'm3']
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, cast
 
@@ -34,16 +37,42 @@ from mode import Service, ServiceT
 __all__ = ["BatchConsumer", "BatchTransport", "LoanwatchApp", "MessageBatches"]
 
 
-class MessageBatches(asyncio.Queue[list[Message]]):
-    """A bounded queue of message lists: a full queue holds the consumer's fetch loop back,
-    which leaves the rest unfetched at the broker rather than in memory."""
+class MessageBatches:
+    """Message lists queued for the taker, bounded by the messages they hold.
 
-    def take_nowait(self, limit: int) -> list[Message]:
-        """The queued lists, joined, up to the list that reaches ``limit`` messages."""
-        taken: list[Message] = []
-        while len(taken) < limit and not self.empty():
-            taken += self.get_nowait()
-        return taken
+    A bound on messages, not on lists: a live stream's fetches are small (a few records
+    each), and a round must be able to take all that arrived while the previous one ran.
+    While ``max_messages`` wait, :meth:`put` waits, which holds the consumer's fetch loop
+    back and leaves the rest at the broker rather than in memory.
+    """
+
+    def __init__(self, max_messages: int) -> None:
+        self.max_messages = max_messages
+        self._lists: deque[list[Message]] = deque()
+        self._queued = 0
+        self._changed = asyncio.Condition()
+
+    def __len__(self) -> int:
+        return self._queued
+
+    async def put(self, batch: list[Message]) -> None:
+        """Queue ``batch``, once fewer than ``max_messages`` wait."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._queued < self.max_messages)
+            self._lists.append(batch)
+            self._queued += len(batch)
+            self._changed.notify_all()
+
+    async def take(self, limit: int) -> list[Message]:
+        """Wait for a list, then take the queued lists up to the one reaching ``limit``."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(self._lists))
+            taken: list[Message] = []
+            while self._lists and len(taken) < limit:
+                taken += self._lists.popleft()
+            self._queued -= len(taken)
+            self._changed.notify_all()
+            return taken
 
 
 class LoanwatchApp(faust.App):

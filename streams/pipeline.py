@@ -78,7 +78,7 @@ RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
                        "key_serializer": "raw", "value_serializer": "raw"}  # fmt: skip
 events = app.topic(*(spec.name for spec in plan.inputs.values()),
                    partitions=settings.topic_partitions, **RAW)  # fmt: skip
-inputs = MessageBatches(maxsize=settings.input_batches_queued)
+inputs = MessageBatches(max_messages=settings.input_queue_messages)
 app.route_batches(events, inputs)
 # bytes keys and values: Faust stores them raw (state bytes carry their own format version)
 borrowers = app.Table("borrowers", default=None, partitions=settings.topic_partitions,
@@ -120,8 +120,7 @@ async def monitor() -> None:
     crashes the worker (its unacknowledged messages are read again after a restart).
     """
     while True:
-        batch = await inputs.get()
-        batch += inputs.take_nowait(settings.batch_size - len(batch))
+        batch = await inputs.take(settings.batch_size)
         async with processing:
             received = time.monotonic()
             for message in batch:

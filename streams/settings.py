@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     policy_path: Path | None = None  # None: the policy shipped with the package
     api_token: SecretStr | None = None  # bearer token of the lookup API; unset disables it
     batch_size: int = 5000  # most events a fetch hands over, and a round takes
-    # Fetches of input messages queued for processing: beyond, the fetch loop waits.
-    input_batches_queued: int = 4
+    # Input messages fetched and waiting for processing: beyond, the fetch loop waits.
+    input_queue_messages: int = 10_000
     state_cache_size: int = 200_000  # decoded borrower states a worker keeps in memory
     reorder_hold_s: float = 0.25  # longest an event waits for an idle input topic
     # A topic with unread messages that delivers none for this long is passed over: its
