@@ -133,7 +133,9 @@ def scratch_database(server_url: str, name: str) -> Iterator[str]:
 def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
           label: str) -> dict[str, Any]:  # fmt: skip
     """Wait until the workers have written the outputs of ``expected`` events; events/s from
-    the first processed event to the last written."""
+    the first processed event to the last written, and the workers' CPU time per event
+    over the whole drain."""
+    cpu_before = sum(w.cpu_seconds() for w in workers)
     first: tuple[float, float] | None = None  # (time, events written by then)
     deadline = time.monotonic() + timeout_s
     with tqdm(total=expected, unit="event", desc=label, leave=False) as bar:
@@ -157,8 +159,10 @@ def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
             time.sleep(0.5)
     seconds = now - first[0]
     counted = expected - first[1]
+    cpu_s = sum(w.cpu_seconds() for w in workers) - cpu_before
     return {"events": expected, "seconds": round(seconds, 2),
-            "events_per_second": round(counted / seconds, 1) if seconds > 0 else None}  # fmt: skip
+            "events_per_second": round(counted / seconds, 1) if seconds > 0 else None,
+            "cpu_us_per_event": round(cpu_s / expected * 1e6, 1)}  # fmt: skip
 
 
 def start_workers(ns: Namespace, database_url: str, workdir: Path, count: int,

@@ -55,6 +55,7 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         "pipeline_events_per_s": one,
         "ceiling_events_per_s": ceiling,
         "pipeline_to_ceiling_ratio": round(one / ceiling, 3) if one and ceiling else None,
+        "pipeline_cpu_us_per_event": _get(pipe, "pipeline", "cpu_us_per_event"),
         "latency_p50_ms": _get(pipe, "latency", "p50_ms"),
         "latency_p99_ms": _get(pipe, "latency", "p99_ms"),
         "state_bytes_per_borrower": _get(pipe, "state", "mean_bytes"),

@@ -102,6 +102,21 @@ class WorkerProcess:
             self.process.kill()
             self.process.wait()
 
+    def cpu_seconds(self) -> float:
+        """CPU time the worker has used so far, user and system (0 before it starts).
+
+        A benchmark reads it around a phase: CPU per event barely moves when other work
+        shares the machine, while events per second does.
+        """
+        if self.process is None:
+            return 0.0
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return 0.0
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 40) -> str:
         """The last ``lines`` lines of the worker's log."""
         if not self.log_path.exists():
