@@ -251,7 +251,8 @@ async def finish_round() -> None:
 
 @app.timer(interval=settings.reorder_hold_s / 2)
 async def follow_log_ends() -> None:
-    """Keep the input partitions' end offsets from the broker fresh (every half hold).
+    """Keep the input partitions' end offsets from the broker fresh (every half hold), and
+    release the held events each reading shows may go.
 
     Not the highwater of the last fetch: Faust pauses fetching from partitions whose stream
     buffer is full, and a paused partition's highwater goes stale while messages pile up.
@@ -281,6 +282,7 @@ async def follow_log_ends() -> None:
             behind_since.pop(tp, None)
         else:
             behind_since.setdefault(tp, now)
+    await release_held()  # what this reading lets go, now rather than at the next tick
 
 
 async def seek_back() -> None:
