@@ -131,8 +131,14 @@ async def monitor() -> None:
 
 @app.timer(interval=settings.reorder_hold_s / 2)
 async def release_held() -> None:
+    """Every half hold: :func:`release_ready`."""
+    await release_ready()
+
+
+async def release_ready() -> None:
     """Release events whose hold expired while no new batch arrived, and finish the last
-    round of a stream that went quiet."""
+    round of a stream that went quiet (not called from a timer's own loop: a function
+    decorated with ``app.timer`` is that loop)."""
     if processing.locked():
         return  # a round is under way, and releases what it can
     async with processing:
@@ -282,7 +288,7 @@ async def follow_log_ends() -> None:
             behind_since.pop(tp, None)
         else:
             behind_since.setdefault(tp, now)
-    await release_held()  # what this reading lets go, now rather than at the next tick
+    await release_ready()  # what this reading lets go, now rather than at the next tick
 
 
 async def seek_back() -> None:
