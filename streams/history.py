@@ -90,6 +90,7 @@ class HistorySink:
         self._current: dict[str, Sequence[Any]] = {}  # borrower -> latest current-tier row
         self._oldest: float | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._staged: set[str] = set()  # tables whose staging table this connection has
         # One connection, used by the rounds' flushes and the tier-count timer: a second
         # task's statement inside a flush's transaction would corrupt it.
         self._using = asyncio.Lock()
@@ -209,6 +210,7 @@ class HistorySink:
             self._conn = await psycopg.AsyncConnection.connect(
                 self.database_url, connect_timeout=5
             )
+            self._staged = set()  # temporary tables live and die with their connection
         return self._conn
 
     async def _write(self, rows: dict[str, list[Sequence[Any]]],
@@ -216,10 +218,15 @@ class HistorySink:
         conn = await self._connection()
         batches = [(table, current if table is BORROWER_TIERS else rows[table.name])
                    for table in TABLES]  # fmt: skip
+        created = set()
         async with conn.transaction():
             for table, batch in batches:
                 if batch:
+                    if table.name not in self._staged:
+                        await _create_staging(conn, table)
+                        created.add(table.name)
                     await _copy_upsert(conn, table, batch)
+        self._staged |= created  # a rolled-back transaction took its creations with it
 
     async def borrowers_by_tier(self) -> dict[str, int]:
         """Current tier counts over the whole portfolio."""
@@ -236,17 +243,23 @@ class HistorySink:
             await self._conn.close()
 
 
+async def _create_staging(conn: psycopg.AsyncConnection[Any], table: Table) -> None:
+    """The connection's temporary table ``table``'s rows are copied into (emptied at every
+    commit), made once per connection: a flush of a live stream's round is a few rows, and
+    a statement more per table and flush was a third of its round trips."""
+    await conn.execute(
+        sql.SQL(
+            "create temp table if not exists {} (like {} including defaults) on commit delete rows"
+        ).format(sql.Identifier(f"staging_{table.name}"), sql.Identifier(table.name))
+    )
+
+
 async def _copy_upsert(
     conn: psycopg.AsyncConnection[Any], table: Table, rows: Sequence[Sequence[Any]]
 ) -> None:
     staging = sql.Identifier(f"staging_{table.name}")
     target = sql.Identifier(table.name)
     columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
-    await conn.execute(
-        sql.SQL(
-            "create temp table if not exists {} (like {} including defaults) on commit delete rows"
-        ).format(staging, target)
-    )
     async with conn.cursor().copy(
         sql.SQL("copy {} ({}) from stdin").format(staging, columns)
     ) as copy:

@@ -203,9 +203,11 @@ async def process_released() -> None:
     """
     global in_flight
     released = reorder.release(time.monotonic(), caught_up)
+    metrics.REORDER_HELD.set(len(reorder))
+    if not released and not rejected:
+        return  # nothing to write (a live stream's fetch whose events all wait)
     for message, parsed in released:
         handle(message, parsed)
-    metrics.REORDER_HELD.set(len(reorder))
     tally.flush()
     save_changed_states()
     delivered = await outputs.send()
@@ -255,10 +257,11 @@ async def finish_round() -> None:
             behind_since.clear()
 
 
-@app.timer(interval=settings.reorder_hold_s / 2)
+@app.timer(interval=settings.reorder_hold_s / 4)
 async def follow_log_ends() -> None:
-    """Keep the input partitions' end offsets from the broker fresh (every half hold), and
-    release the held events each reading shows may go.
+    """Keep the input partitions' end offsets from the broker fresh (every quarter hold: a
+    held event goes at the first reading asked after its hold, so this bounds the wait
+    beyond the hold), and release the held events each reading shows may go.
 
     Not the highwater of the last fetch: Faust pauses fetching from partitions whose stream
     buffer is full, and a paused partition's highwater goes stale while messages pile up.
