@@ -247,10 +247,11 @@ async def _create_staging(conn: psycopg.AsyncConnection[Any], table: Table) -> N
     """The connection's temporary table ``table``'s rows are copied into (emptied at every
     commit), made once per connection: a flush of a live stream's round is a few rows, and
     a statement more per table and flush was a third of its round trips."""
+    staging = sql.Identifier(f"staging_{table.name}")
     await conn.execute(
         sql.SQL(
             "create temp table if not exists {} (like {} including defaults) on commit delete rows"
-        ).format(sql.Identifier(f"staging_{table.name}"), sql.Identifier(table.name))
+        ).format(staging, sql.Identifier(table.name))
     )
 
 
