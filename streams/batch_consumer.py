@@ -52,9 +52,6 @@ class MessageBatches:
         self._queued = 0
         self._changed = asyncio.Condition()
 
-    def __len__(self) -> int:
-        return self._queued
-
     async def put(self, batch: list[Message]) -> None:
         """Queue ``batch``, once fewer than ``max_messages`` wait."""
         async with self._changed:
@@ -76,7 +73,13 @@ class MessageBatches:
 
 
 class LoanwatchApp(faust.App):
-    """A Faust app whose consumer delivers the topics of :meth:`route_batches` in batches."""
+    """A Faust app whose consumer delivers the topics of :meth:`route_batches` in batches.
+
+    >>> app = LoanwatchApp("example", broker="kafka://127.0.0.1:1")
+    >>> app.route_batches(app.topic("a", "b"), MessageBatches(max_messages=10))
+    >>> sorted(app.batch_routes), type(app.transport).__name__
+    (['a', 'b'], 'BatchTransport')
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,7 +98,11 @@ class LoanwatchApp(faust.App):
 
 
 class BatchConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer whose fetch loop hands routed topics over in batches."""
+    """Faust's aiokafka consumer whose fetch loop hands routed topics over in batches.
+
+    >>> BatchTransport.Consumer is BatchConsumer
+    True
+    """
 
     async def _drain_messages(self, fetcher: ServiceT) -> None:  # pragma: no cover
         # Faust's own loop (transport/consumer.py) less the per-message work for routed

@@ -33,7 +33,11 @@ Record = tuple[bytes | None, bytes, Headers]
 
 
 class RoundSender:
-    """Collects records with :meth:`add`; :meth:`send` starts sending them all at once."""
+    """Collects records with :meth:`add`; :meth:`send` starts sending them all at once.
+
+    >>> RoundSender("127.0.0.1:1", batch_bytes=4096).batch_bytes   # connects on first send
+    4096
+    """
 
     def __init__(self, bootstrap: str, batch_bytes: int = 512 * 1024) -> None:
         self.bootstrap = bootstrap

@@ -105,8 +105,11 @@ class WorkerProcess:
     def cpu_seconds(self) -> float:
         """CPU time the worker has used so far, user and system (0 before it starts).
 
-        A benchmark reads it around a phase: CPU per event barely moves when other work
-        shares the machine, while events per second does.
+        A benchmark reads it around a phase: CPU per event moves less than events per
+        second when other work shares the machine.
+
+        >>> WorkerProcess(Path("/tmp"), "not-started", {}).cpu_seconds()
+        0.0
         """
         if self.process is None:
             return 0.0
