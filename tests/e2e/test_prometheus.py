@@ -140,6 +140,13 @@ def scraped(
 
         wait_for(all_counted, 150, f"{sent} events counted in Prometheus",
                  worker.log_tail, prometheus.log_tail)  # fmt: skip
+
+        def sampled_enough() -> bool:  # a rate needs two samples, the lag gauge its first
+            twice = prometheus.value("max(count_over_time(loanwatch_events_total[1m]))") or 0
+            return twice >= 2 and prometheus.value("count(loanwatch_consumer_lag_messages)") == 3
+
+        # A worker can take the whole stream in before Prometheus scrapes it a second time.
+        wait_for(sampled_enough, 30, "two scrapes of the counts", prometheus.log_tail)
         yield {"prometheus": prometheus, "worker": worker, "sent": sent}
     finally:
         prometheus.stop()
