@@ -34,11 +34,7 @@ def create_app(settings: Settings) -> LoanwatchApp:
         # once processed, so it waited for ever (spinning on gc.collect). Processing is
         # idempotent: what is not acknowledged is simply read again by the next owner.
         stream_wait_empty=False,
-        producer_acks=-1,
-        # A round sends thousands of records at once: a few milliseconds of linger and
-        # larger batches make a few produce requests of them, not one per partition a send.
-        producer_linger=0.005,
-        producer_max_batch_size=256 * 1024,
+        producer_acks=-1,  # the heartbeat's acks; a round's records go by streams.round_sender
         broker_max_poll_records=settings.batch_size,  # a fetch is at most one round
         autodiscover=False,
     )

@@ -139,22 +139,21 @@ class BatchConsumer(faust_aiokafka.Consumer):
                        routes: dict[str, MessageBatches]) -> None:  # fmt: skip
         generation = self.app.consumer_generation_id
         to_message = self._to_message
-        batches: dict[int, tuple[MessageBatches, list[Message]]] = {}
+        monitor = self.app.monitor
+        batches: dict[MessageBatches, list[Message]] = {}
         for tp, tp_records in records.items():
             if active is not None and tp not in active and tp not in self._buffered_partitions:
                 continue  # paused or revoked since the fetch: read again when resumed
-            monitor = self.app.monitor
             monitor.track_tp_end_offset(tp, self.highwater(tp))
             queue = routes.get(tp.topic)
             if queue is None:
                 await self._deliver_one_by_one(tp, tp_records)
                 continue
-            batch = batches.setdefault(id(queue), (queue, []))[1]
-            batch.extend(to_message(tp, record) for record in tp_records)
+            batches.setdefault(queue, []).extend(to_message(tp, record) for record in tp_records)
             self._read_offset[tp] = tp_records[-1].offset
             # What a stream records as it takes an event: Faust's "stream idle" check reads it.
             monitor.stream_inbound_time[tp] = time.monotonic()
-        for queue, batch in batches.values():
+        for queue, batch in batches.items():
             if generation != self.app.consumer_generation_id or not self.flow_active:
                 return  # fetched before a rebalance: the new owners read these again
             await self.wait_first(queue.put(batch), self.suspend_flow.wait())

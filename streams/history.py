@@ -40,6 +40,11 @@ class Table:
     columns: tuple[str, ...]
     on_conflict: str
 
+    @property
+    def staging(self) -> sql.Identifier:
+        """The connection's temporary table this table's rows are copied into first."""
+        return sql.Identifier(f"staging_{self.name}")
+
 
 TIER_HISTORY = Table(
     "tier_history",
@@ -247,18 +252,17 @@ async def _create_staging(conn: psycopg.AsyncConnection[Any], table: Table) -> N
     """The connection's temporary table ``table``'s rows are copied into (emptied at every
     commit), made once per connection: a flush of a live stream's round is a few rows, and
     a statement more per table and flush was a third of its round trips."""
-    staging = sql.Identifier(f"staging_{table.name}")
     await conn.execute(
         sql.SQL(
             "create temp table if not exists {} (like {} including defaults) on commit delete rows"
-        ).format(staging, sql.Identifier(table.name))
+        ).format(table.staging, sql.Identifier(table.name))
     )
 
 
 async def _copy_upsert(
     conn: psycopg.AsyncConnection[Any], table: Table, rows: Sequence[Sequence[Any]]
 ) -> None:
-    staging = sql.Identifier(f"staging_{table.name}")
+    staging = table.staging
     target = sql.Identifier(table.name)
     columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
     async with conn.cursor().copy(
