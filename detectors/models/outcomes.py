@@ -17,9 +17,13 @@ way it leaves the pending list exactly once, and only then may a model learn fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress, count
 from operator import attrgetter
+from typing import cast
+
+import orjson
 
 _DAY = 86_400.0
 
@@ -34,6 +38,25 @@ class Snapshot:
 
     taken_at: float  # POSIX seconds of event time; compact in state bytes
     features: tuple[float, ...]
+    _sparse_json: bytes | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def sparse_json(self) -> bytes:
+        """``[taken_at, size, [[index, value], ...]]`` for the non-zero inputs, as JSON.
+
+        Made once: a pending snapshot is written with its borrower's state at every change
+        of that state, and picking out and formatting its inputs was a third of the cost.
+
+        >>> Snapshot(5.0, (0.0, 2.5, 0.0)).sparse_json
+        b'[5.0,3,[[1,2.5]]]'
+        """
+        if self._sparse_json is None:
+            values = self.features
+            nonzero = list(zip(compress(count(), values), compress(values, values), strict=True))
+            # frozen for its values; this is a cache of them
+            object.__setattr__(self, "_sparse_json",
+                               orjson.dumps((self.taken_at, len(values), nonzero)))  # fmt: skip
+        return cast(bytes, self._sparse_json)
 
 
 _TAKEN_AT = attrgetter("taken_at")
