@@ -13,12 +13,12 @@ Whoever takes a list from :class:`MessageBatches` owns its messages: ``message.a
 marks one done, so that Faust commits its offset once every earlier offset is done too.
 A message never acknowledged is read again by the partition's next owner.
 
->>> async def two_fetches_one_round() -> list[str]:
+>>> async def two_fetches_one_round() -> list[list[str]]:
 ...     batches = MessageBatches(max_messages=100)
 ...     await batches.put(["m1", "m2"]); await batches.put(["m3"])
-...     return await batches.take(limit=10)
+...     return [arrival.messages for arrival in await batches.take(limit=10)]
 >>> asyncio.run(two_fetches_one_round())
-['m1', 'm2', 'm3']
+[['m1', 'm2'], ['m3']]
 """
 
 from __future__ import annotations
@@ -27,14 +27,26 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NamedTuple, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from mode import Service, ServiceT
 
-__all__ = ["BatchConsumer", "BatchTransport", "LoanwatchApp", "MessageBatches"]
+__all__ = ["Arrival", "BatchConsumer", "BatchTransport", "LoanwatchApp", "MessageBatches"]
+
+
+class Arrival(NamedTuple):
+    """One fetch's messages and when they were queued (``time.monotonic()``): a round that
+    takes them later still knows how long they have been here.
+
+    >>> Arrival(at=1.5, messages=["m1"]).at
+    1.5
+    """
+
+    at: float
+    messages: list[Message]
 
 
 class MessageBatches:
@@ -48,7 +60,7 @@ class MessageBatches:
 
     def __init__(self, max_messages: int) -> None:
         self.max_messages = max_messages
-        self._lists: deque[list[Message]] = deque()
+        self._lists: deque[Arrival] = deque()
         self._queued = 0
         self._changed = asyncio.Condition()
 
@@ -56,18 +68,22 @@ class MessageBatches:
         """Queue ``batch``, once fewer than ``max_messages`` wait."""
         async with self._changed:
             await self._changed.wait_for(lambda: self._queued < self.max_messages)
-            self._lists.append(batch)
+            self._lists.append(Arrival(time.monotonic(), batch))
             self._queued += len(batch)
             self._changed.notify_all()
 
-    async def take(self, limit: int) -> list[Message]:
-        """Wait for a list, then take the queued lists up to the one reaching ``limit``."""
+    async def take(self, limit: int) -> list[Arrival]:
+        """Wait for a list, then take the queued lists up to the one reaching ``limit``
+        messages."""
         async with self._changed:
             await self._changed.wait_for(lambda: bool(self._lists))
-            taken: list[Message] = []
-            while self._lists and len(taken) < limit:
-                taken += self._lists.popleft()
-            self._queued -= len(taken)
+            taken: list[Arrival] = []
+            count = 0
+            while self._lists and count < limit:
+                arrival = self._lists.popleft()
+                taken.append(arrival)
+                count += len(arrival.messages)
+            self._queued -= count
             self._changed.notify_all()
             return taken
 

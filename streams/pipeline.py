@@ -115,16 +115,19 @@ async def monitor() -> None:
     """Admit each fetch's messages (with those queued behind it, up to a round's
     ``LOANWATCH_BATCH_SIZE``) into the reorder buffer and process what it releases.
 
+    An event's hold runs from its fetch's arrival, not from its admission: the time it
+    waited for the round before to finish counts (a live event arrives while a round runs).
+
     No waiting for a batch to fill: on a live stream a round starts as soon as a fetch
     arrives, on a backlog the fetches queue up while a round runs. An error in a round
     crashes the worker (its unacknowledged messages are read again after a restart).
     """
     while True:
-        batch = await inputs.take(settings.batch_size)
+        arrivals = await inputs.take(settings.batch_size)
         async with processing:
-            received = time.monotonic()
-            for message in batch:
-                admit(message, received)
+            for received, batch in arrivals:
+                for message in batch:
+                    admit(message, received)
             await seek_back()
             await process_released()
 
@@ -174,7 +177,7 @@ def admit(message: Message, received: float) -> None:
     rereading.pop(tp, None)
     next_offset[tp] = message.offset + 1
     if message.tp in behind_since:
-        behind_since[message.tp] = received
+        behind_since[message.tp] = time.monotonic()  # admitted now, whenever it arrived
     kind = EVENT_TYPE_OF_TOPIC[message.topic]
     try:
         parsed = parse_event(message.value or b"")
