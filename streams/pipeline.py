@@ -108,6 +108,7 @@ sought: dict[TP, int] = {}  # the offset each was last sought back to
 log_ends_at = -math.inf  # when the last answer came
 log_ends_asked_at = -math.inf  # when it was asked for: it counts messages sent before then
 REFETCH_CHECK_S = 5.0
+LOG_ENDS_EVERY_S = settings.reorder_hold_s / 4  # the longest between two end-offset readings
 
 
 @app.task
@@ -260,11 +261,25 @@ async def finish_round() -> None:
             behind_since.clear()
 
 
-@app.timer(interval=settings.reorder_hold_s / 4)
+@app.task
 async def follow_log_ends() -> None:
-    """Keep the input partitions' end offsets from the broker fresh (every quarter hold: a
-    held event goes at the first reading asked after its hold, so this bounds the wait
-    beyond the hold), and release the held events each reading shows may go.
+    """Read the input partitions' end offsets when a held event's hold ends (it goes at the
+    first reading asked after that), and at least every quarter hold (which keeps the
+    stall and catch-up checks fresh).
+
+    Not a fixed-interval timer: an event waited up to an interval beyond its hold for the
+    next reading.
+    """
+    while True:
+        due = reorder.next_expiry(after=log_ends_asked_at)
+        await asyncio.sleep(min(LOG_ENDS_EVERY_S, max(0.0, due - time.monotonic())))
+        if not await read_log_ends():
+            await asyncio.sleep(LOG_ENDS_EVERY_S)  # a hold that ended is due again at once
+
+
+async def read_log_ends() -> bool:
+    """Keep the input partitions' end offsets from the broker fresh, and release the held
+    events the reading shows may go; False when the broker did not answer.
 
     Not the highwater of the last fetch: Faust pauses fetching from partitions whose stream
     buffer is full, and a paused partition's highwater goes stale while messages pile up.
@@ -278,7 +293,7 @@ async def follow_log_ends() -> None:
     except Exception as error:  # a broker restart: reconnect at the next tick
         log.warning("input end offsets unavailable", error=str(error))
         await end_offsets.close()
-        return
+        return False
     now = time.monotonic()
     if now - log_ends_at > 2 * REFETCH_CHECK_S:
         # The event loop was held (a long round): time spent so does not count as a
@@ -295,6 +310,7 @@ async def follow_log_ends() -> None:
         else:
             behind_since.setdefault(tp, now)
     await release_ready()  # what this reading lets go, now rather than at the next tick
+    return True
 
 
 async def seek_back() -> None:

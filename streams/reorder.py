@@ -99,6 +99,18 @@ class ReorderBuffer(Generic[T]):
                   if self._latest.get((partition, s), -math.inf) < occurred_at)  # fmt: skip
         return all(caught_up(partition, source, received_at + self.hold_s) for source in behind)
 
+    def next_expiry(self, after: float) -> float:
+        """The earliest end of a hold later than ``after``, among the items that go next
+        (each partition's first), or ``inf``: when a reading of the log ends could release
+        one (an item goes no sooner than the one before it).
+
+        >>> b = ReorderBuffer(("a",), hold_s=1.0); b.add(0, "a", 5.0, received_at=2.0, item="x")
+        >>> b.next_expiry(after=0.0), b.next_expiry(after=3.0)
+        (3.0, inf)
+        """
+        ends = (heap[0][2] + self.hold_s for heap in self._heaps.values() if heap)
+        return min((end for end in ends if end > after), default=math.inf)
+
     def drop_partitions(self, partitions: set[int]) -> list[T]:
         """Forget the held items of partitions this worker no longer owns (a rebalance);
         they were not acknowledged, so their new owner reads them again.
