@@ -90,9 +90,11 @@ class EvaluationResult:
         }
 
 
-def default_hub(policy: Policy, seed: int = 0) -> ModelHub:
+def default_hub(policy: Policy, seed: int = 0, *, hold_labels: bool = False) -> ModelHub:
     """The hub the live pipeline uses: policy scorecard prior, logistic champion,
     Hoeffding-tree challenger, blend and promotion settings from the policy.
+    ``hold_labels`` (the trainer's) learns each outcome only once its snapshot's whole
+    horizon has passed (:class:`ModelHub`).
 
     >>> from detectors.policy import load_policy
     >>> default_hub(load_policy()).arena.champion.name
@@ -103,6 +105,7 @@ def default_hub(policy: Policy, seed: int = 0) -> ModelHub:
         blend=policy.models.blend,
         promotion=policy.models.promotion,
         seed=seed,
+        label_hold_s=policy.models.outcomes.horizon_days * 86_400.0 if hold_labels else 0.0,
     )
 
 

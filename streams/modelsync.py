@@ -168,8 +168,8 @@ class Trainer:
         self.snapshots_topic = snapshots_topic
         self.sink = sink
         self.snapshot_every = snapshot_every
-        self.hub = default_hub(policy)
-        self.last_offset = -1  # offset of the last outcome learned
+        self.hub = default_hub(policy, hold_labels=True)
+        self.last_offset = -1  # offset of the last outcome taken in (held ones are in the hub)
         self.published_offset = -1
         self.consumer: AIOKafkaConsumer | None = None
 
@@ -205,7 +205,7 @@ class Trainer:
         assert self.consumer is not None
         data = await read_latest_snapshot(self.bootstrap, self.snapshots_topic)
         if data is None:
-            self.hub, self.last_offset = default_hub(self.policy), -1
+            self.hub, self.last_offset = default_hub(self.policy, hold_labels=True), -1
         else:
             self.hub = checkpoint.load(data, expected_features=self.hub.encoder.names)
             self.last_offset = int(checkpoint.read_header(data)["outcomes_offset"])

@@ -18,6 +18,7 @@ matured outcomes to 1 at ``Blend.full``. The weight is part of every score's ver
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,7 +36,19 @@ from detectors.scoring import Scorer
 class ModelHub:
     """A prior scorecard, an encoder, an arena of online models, the behaviour anomaly
     detector, drift watch, and the blend. It is the engine's scorer (``score``) and anomaly
-    scorer (``score_one``); both only read the models, ``learn`` changes them."""
+    scorer (``score_one``); both only read the models, ``learn`` changes them.
+
+    With ``label_hold_s`` (the outcome horizon), :meth:`learn` holds a matured outcome until
+    the outcomes' event time has passed its snapshot's whole horizon: a bad outcome matures
+    as soon as the borrower goes bad, a good one only after the horizon, so learning them as
+    they mature trains the first models on good snapshots of new borrowers and bad ones of
+    seasoned borrowers, and they score every seasoned borrower as bad. Held, every cohort's
+    good and bad outcomes are learned together."""
+
+    # Class defaults: a checkpoint from before the hold loads without one (learns at once).
+    label_hold_s: float = 0.0
+    watermark: float = float("-inf")
+    held: list[tuple[float, int, int, tuple[tuple[int, float], ...], int]]
 
     def __init__(
         self,
@@ -45,6 +58,7 @@ class ModelHub:
         encoder: InputEncoder = DEFAULT_ENCODER,
         drift: DriftWatch | None = None,
         anomaly: AnomalyWatch | None = None,
+        label_hold_s: float = 0.0,
     ) -> None:
         if arena.champion.feature_names != encoder.names:
             raise ValueError("the arena's models must take the encoder's inputs")
@@ -54,6 +68,10 @@ class ModelHub:
         self.encoder = encoder
         self.drift = drift or DriftWatch()
         self.anomaly = anomaly or AnomalyWatch()
+        self.label_hold_s = label_hold_s
+        # (release at, sequence, size, non-zero (index, value) features, label), a heap;
+        # sparse, as it travels in every checkpoint
+        self.held = []
 
     @classmethod
     def default(
@@ -64,6 +82,7 @@ class ModelHub:
         blend: Blend | None = None,
         promotion: PromotionRule | None = None,
         seed: int = 0,
+        label_hold_s: float = 0.0,
     ) -> ModelHub:
         """Logistic regression as champion, an adaptive Hoeffding tree in shadow.
 
@@ -76,7 +95,8 @@ class ModelHub:
             OnlineModel.hoeffding_tree(encoder.names, seed=seed),
         ]
         arena = Arena(models, promotion or PromotionRule())
-        return cls(arena, prior, blend or Blend(), encoder, anomaly=AnomalyWatch(seed=seed))
+        return cls(arena, prior, blend or Blend(), encoder, anomaly=AnomalyWatch(seed=seed),
+                   label_hold_s=label_hold_s)  # fmt: skip
 
     @property
     def blend_weight(self) -> float:
@@ -119,8 +139,39 @@ class ModelHub:
         return self.anomaly.score_one(features)
 
     def learn(self, outcome: Outcome) -> Promotion | None:
-        """Learn one matured outcome in every model; return a promotion if one happened."""
-        return self.learn_vector(outcome.features, outcome.label)
+        """Learn one matured outcome in every model (with a label hold: every held outcome
+        whose horizon the outcomes' event time has passed); return a promotion if one
+        happened.
+
+        >>> from detectors.models.inputs import InputEncoder
+        >>> from detectors.models.outcomes import Snapshot
+        >>> from detectors.scoring import Scorecard
+        >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("x",)),
+        ...                        label_hold_s=90.0)
+        >>> _ = hub.learn(Outcome(Snapshot(50.0, (1.0,)), label=1, matured_at=60.0))
+        >>> hub.arena.outcomes, len(hub.held)  # bad early: held until 50 + 90
+        (0, 1)
+        >>> _ = hub.learn(Outcome(Snapshot(55.0, (0.0,)), label=0, matured_at=145.0))
+        >>> hub.arena.outcomes, len(hub.held)
+        (2, 0)
+        """
+        if not self.label_hold_s:
+            return self.learn_vector(outcome.features, outcome.label)
+        self.watermark = max(self.watermark, outcome.matured_at)
+        release_at = outcome.snapshot.taken_at + self.label_hold_s
+        held = self.held
+        features = outcome.features
+        sparse = tuple((index, value) for index, value in enumerate(features) if value)
+        heapq.heappush(held, (release_at, self.arena.outcomes + len(held), len(features),
+                              sparse, outcome.label))  # fmt: skip
+        promotion = None
+        while held and held[0][0] <= self.watermark:
+            _, _, size, sparse, label = heapq.heappop(held)
+            values = [0.0] * size
+            for index, value in sparse:
+                values[index] = value
+            promotion = self.learn_vector(values, label) or promotion
+        return promotion
 
     def learn_vector(self, values: Sequence[float], label: int) -> Promotion | None:
         """Learn one labelled vector (the evaluation's delayed final labels come this way)."""
