@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from detectors.models.outcomes import Snapshot
+from detectors.models.outcomes import Snapshot, dense
 
 __all__ = [
     "BORROWING_HORIZON",
@@ -285,13 +285,8 @@ def _decode_v2(body: list[Any]) -> BorrowerState:
          tuple((queue, severity, treatment) for queue, severity, treatment in actions))
         for event_id, ts, previous, tier, reasons, score, model, policy, actions in body[16]
     ]  # fmt: skip
-    snapshots = []
-    for taken_at, size, nonzero in body[15]:
-        values = [0.0] * size
-        for index, value in nonzero:
-            values[index] = value
-        snapshots.append(Snapshot(taken_at, tuple(values)))
-    state.pending = tuple(snapshots)
+    state.pending = tuple(Snapshot(taken_at, dense(size, nonzero))
+                          for taken_at, size, nonzero in body[15])  # fmt: skip
     return state
 
 

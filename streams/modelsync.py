@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from detectors.evaluation import default_hub
 from detectors.models import checkpoint
 from detectors.models.hub import ModelHub
-from detectors.models.outcomes import Outcome, Snapshot
+from detectors.models.outcomes import Outcome, Snapshot, dense, sparse
 from detectors.policy import Policy
 from streams import metrics
 from streams.history import HistorySink
@@ -51,7 +51,7 @@ def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
     return json_bytes({
         "borrower_id": borrower_id, "taken_at": outcome.snapshot.taken_at,
         "matured_at": outcome.matured_at, "label": outcome.label, "size": len(features),
-        "features": [[i, v] for i, v in enumerate(features) if v],
+        "features": sparse(features),
     })  # fmt: skip
 
 
@@ -63,10 +63,8 @@ def parse_outcome(data: bytes) -> Outcome:
     ((3.0, 0.0), 0)
     """
     body = json.loads(data)
-    values = [0.0] * body["size"]
-    for index, value in body["features"]:
-        values[index] = value
-    return Outcome(Snapshot(body["taken_at"], tuple(values)), body["label"], body["matured_at"])
+    features = dense(body["size"], body["features"])
+    return Outcome(Snapshot(body["taken_at"], features), body["label"], body["matured_at"])
 
 
 class LiveModels:

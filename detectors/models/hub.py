@@ -28,7 +28,7 @@ from detectors.models.blend import Blend
 from detectors.models.drift import DriftWatch
 from detectors.models.inputs import DEFAULT_ENCODER, InputEncoder
 from detectors.models.online import OnlineModel
-from detectors.models.outcomes import Outcome
+from detectors.models.outcomes import Outcome, dense, sparse
 from detectors.models.rolling import log_loss
 from detectors.scoring import Scorer
 
@@ -161,16 +161,12 @@ class ModelHub:
         release_at = outcome.snapshot.taken_at + self.label_hold_s
         held = self.held
         features = outcome.features
-        sparse = tuple((index, value) for index, value in enumerate(features) if value)
         heapq.heappush(held, (release_at, self.arena.outcomes + len(held), len(features),
-                              sparse, outcome.label))  # fmt: skip
+                              tuple(sparse(features)), outcome.label))  # fmt: skip
         promotion = None
         while held and held[0][0] <= self.watermark:
-            _, _, size, sparse, label = heapq.heappop(held)
-            values = [0.0] * size
-            for index, value in sparse:
-                values[index] = value
-            promotion = self.learn_vector(values, label) or promotion
+            _, _, size, nonzero, label = heapq.heappop(held)
+            promotion = self.learn_vector(dense(size, nonzero), label) or promotion
         return promotion
 
     def learn_vector(self, values: Sequence[float], label: int) -> Promotion | None:

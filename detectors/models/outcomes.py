@@ -17,6 +17,7 @@ way it leaves the pending list exactly once, and only then may a model learn fro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import compress, count
@@ -26,6 +27,31 @@ from typing import cast
 import orjson
 
 _DAY = 86_400.0
+
+SparseInputs = list[tuple[int, float]]  # the (index, value) pairs of the non-zero inputs
+
+
+def sparse(values: tuple[float, ...]) -> SparseInputs:
+    """The non-zero inputs as (index, value) pairs, picked out in C (most inputs are 0: the
+    state bytes, the training topic and the trainer's held outcomes keep them so).
+
+    >>> sparse((0.0, 2.5, 0.0, 1.0))
+    [(1, 2.5), (3, 1.0)]
+    """
+    return list(zip(compress(count(), values), compress(values, values), strict=True))
+
+
+def dense(size: int, pairs: Iterable[tuple[int, float]]) -> tuple[float, ...]:
+    """The ``size`` inputs that :func:`sparse` gave ``pairs`` for (pairs may come as JSON
+    arrays).
+
+    >>> dense(4, [(1, 2.5), [3, 1.0]])
+    (0.0, 2.5, 0.0, 1.0)
+    """
+    values = [0.0] * size
+    for index, value in pairs:
+        values[index] = value
+    return tuple(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +77,8 @@ class Snapshot:
         b'[5.0,3,[[1,2.5]]]'
         """
         if self._sparse_json is None:
-            values = self.features
-            nonzero = list(zip(compress(count(), values), compress(values, values), strict=True))
-            # frozen for its values; this is a cache of them
-            object.__setattr__(self, "_sparse_json",
-                               orjson.dumps((self.taken_at, len(values), nonzero)))  # fmt: skip
+            encoded = orjson.dumps((self.taken_at, len(self.features), sparse(self.features)))
+            object.__setattr__(self, "_sparse_json", encoded)  # frozen values; this caches them
         return cast(bytes, self._sparse_json)
 
 
