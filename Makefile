@@ -6,9 +6,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
+COMPILED := build/compiled
+# Processes that import the compiled core: build/compiled ahead of the sources, and no
+# current directory on sys.path (python -m would put the checkout's pure modules first).
+COMPILED_ENV := PYTHONSAFEPATH=1 PYTHONPATH=$(CURDIR)/$(COMPILED)
 
 .DEFAULT_GOAL := help
-.PHONY: prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-reliability reliability-suite demo chromium clean
+.PHONY: compiled prometheus help venv stack-up stack-down stack-status migrate lint test test-suite test-reliability reliability-suite demo chromium clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -51,8 +55,11 @@ test: venv chromium ## the whole suite on a real local stack, started and stoppe
 prometheus: ## install Prometheus and promtool (Debian's package) for the tests
 	deploy/local/prometheus.sh install
 
-test-suite: migrate lint prometheus
+test-suite: migrate lint prometheus compiled
 	$(BIN)/pytest
+	@echo "==> the unit tests again, on the compiled detectors core"
+	LOANWATCH_EXPECT_COMPILED=1 $(COMPILED_ENV) $(BIN)/pytest -q -p no:cacheprovider \
+		--import-mode=append -o pythonpath=$(COMPILED) tests/unit
 	$(MAKE) --no-print-directory reliability-suite
 
 test-reliability: venv ## crash, outage, broker restart, bad input, overload, security tests
@@ -66,12 +73,23 @@ reliability-suite: migrate
 demo: venv ## the main job: stack, a worker, a simulated portfolio, a report (KEEP=1 leaves it up)
 	$(BIN)/loanwatch demo $(if $(KEEP),--keep-running,) $(DEMO_ARGS)
 
+compiled: $(COMPILED)/.built ## compile the detectors core with mypyc into build/compiled
+
+$(COMPILED)/.built: setup.py $(shell find detectors -name '*.py' -o -name '*.toml') | venv
+	@echo "==> compiling the detectors core (mypyc) into $(COMPILED)"
+	rm -rf $(COMPILED)
+	LOANWATCH_COMPILE=1 $(BIN)/python setup.py --quiet build_ext --build-lib $(COMPILED) \
+		--build-temp build/temp
+	find detectors \( -name '*.py' -o -name '*.toml' \) -exec cp --parents {} $(COMPILED) \;
+	@touch $@
+
 .PHONY: bench
-bench: venv ## measure core, pipeline, ceiling, latency, recovery; writes bench/results.json
+bench: venv compiled ## measure core, pipeline, ceiling, latency, recovery (PURE=1: no compiled core)
 	@$(STACK) up; status=0; \
-	$(BIN)/loanwatch db migrate && $(BIN)/loanwatch bench all --out bench $(BENCH_ARGS) || status=$$?; \
+	$(BIN)/loanwatch db migrate && $(if $(PURE),,$(COMPILED_ENV)) \
+		$(BIN)/loanwatch bench all --out bench $(BENCH_ARGS) || status=$$?; \
 	$(STACK) down; exit $$status
 
 clean: ## stop the stack and delete its data and the venv (cached Kafka jars stay)
 	$(STACK) clean
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -64,6 +64,18 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def compiled_core() -> bool:
+    """Whether the detectors engine was imported from its compiled extension (``make
+    compiled``; the bench's workers inherit the same ``PYTHONPATH``).
+
+    >>> isinstance(compiled_core(), bool)
+    True
+    """
+    import detectors.engine
+
+    return not (detectors.engine.__file__ or "").endswith(".py")
+
+
 def environment(database_url: str | None = None) -> dict[str, Any]:
     """The machine and the versions a run used."""
     cpu = "unknown"
@@ -77,6 +89,7 @@ def environment(database_url: str | None = None) -> dict[str, Any]:
         **{name: version(name) for name in ("faust-streaming", "aiokafka", "kafka-python",
                                             "river", "psycopg")},
         "kafka": os.environ.get("KAFKA_VERSION", "4.1.1"),
+        "compiled_core": compiled_core(),
     }  # fmt: skip
     if database_url:
         with psycopg.connect(database_url) as conn:

@@ -52,7 +52,7 @@ class DriftWatch:
     reference_size: int = 5000
     bins: int = 10
     psi_alert: float = 0.25
-    adwin: Any = field(default_factory=lambda: drift.ADWIN(delta=0.002))  # type: ignore[no-untyped-call]
+    adwin: Any = field(default_factory=lambda: drift.ADWIN(delta=0.002))
     reference: list[float] = field(default_factory=list)
     current: deque[float] = field(default_factory=deque)
     loss_drifts: int = 0

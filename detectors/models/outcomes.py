@@ -17,12 +17,12 @@ way it leaves the pending list exactly once, and only then may a model learn fro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import compress, count
 from operator import attrgetter
-from typing import cast
+from typing import Any, cast
 
 import orjson
 
@@ -41,7 +41,7 @@ def sparse(values: tuple[float, ...]) -> SparseInputs:
     return list(zip(compress(count(), values), compress(values, values), strict=True))
 
 
-def dense(size: int, pairs: Iterable[tuple[int, float]]) -> tuple[float, ...]:
+def dense(size: int, pairs: Iterable[Sequence[Any]]) -> tuple[float, ...]:
     """The ``size`` inputs that :func:`sparse` gave ``pairs`` for (pairs may come as JSON
     arrays).
 
