@@ -75,12 +75,16 @@ demo: venv ## the main job: stack, a worker, a simulated portfolio, a report (KE
 
 compiled: $(COMPILED)/.built ## compile the detectors core with mypyc into build/compiled
 
-$(COMPILED)/.built: setup.py $(shell find detectors -name '*.py' -o -name '*.toml') | venv
+# The package's sources and policy file: the build depends on them and copies them beside the
+# extensions (the modules left pure, and the package itself).
+DETECTORS_FILES := $(shell find detectors -name '*.py' -o -name '*.toml')
+
+$(COMPILED)/.built: setup.py $(DETECTORS_FILES) | venv
 	@echo "==> compiling the detectors core (mypyc) into $(COMPILED)"
 	rm -rf $(COMPILED)
 	LOANWATCH_COMPILE=1 $(BIN)/python setup.py --quiet build_ext --build-lib $(COMPILED) \
 		--build-temp build/temp
-	find detectors \( -name '*.py' -o -name '*.toml' \) -exec cp --parents {} $(COMPILED) \;
+	cp --parents $(DETECTORS_FILES) $(COMPILED)
 	@touch $@
 
 .PHONY: bench
