@@ -11,14 +11,16 @@ from typing import Any
 
 from setuptools import setup
 
-# The modules every event passes through. Left out: detectors.events and detectors.rules
-# (mypyc makes a dataclass's ClassVar a field, mypyc/mypyc#1122) and detectors.scoring
-# (runtime_checkable protocols are refused when compiled).
+# The modules every event passes through. Left out: detectors.rules (mypyc makes a
+# dataclass's ClassVar a field, mypyc/mypyc#1122, and the rules' codes are class constants)
+# and the model hub (River's models are Python either way).
 COMPILED = [
     "detectors/decision.py",
     "detectors/engine.py",
+    "detectors/events.py",
     "detectors/features.py",
     "detectors/fields.py",
+    "detectors/scoring.py",
     "detectors/state.py",
     "detectors/tiering.py",
     "detectors/treatments.py",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 
@@ -75,7 +75,6 @@ class Repayment:
     ('repayment', None)
     """
 
-    event_type: ClassVar[str] = "repayment"
     event_id: str
     borrower_id: str
     occurred_at: datetime
@@ -90,6 +89,11 @@ class Repayment:
     paid_by_third_party: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
+    @property
+    def event_type(self) -> str:
+        """The contract's ``event_type`` of this kind of event (``"repayment"``)."""
+        return "repayment"
+
 
 @dataclass(frozen=True, slots=True)
 class NewBorrowing:
@@ -100,7 +104,6 @@ class NewBorrowing:
     'new_loan'
     """
 
-    event_type: ClassVar[str] = "new_borrowing"
     event_id: str
     borrower_id: str
     occurred_at: datetime
@@ -110,6 +113,11 @@ class NewBorrowing:
     amount: float | None = None
     overdue_days_elsewhere: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def event_type(self) -> str:
+        """The contract's ``event_type`` of this kind of event (``"new_borrowing"``)."""
+        return "new_borrowing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +130,17 @@ class ContactStatus:
     'phone'
     """
 
-    event_type: ClassVar[str] = "contact_status"
     event_id: str
     borrower_id: str
     occurred_at: datetime
     channel: str
     status: str
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def event_type(self) -> str:
+        """The contract's ``event_type`` of this kind of event (``"contact_status"``)."""
+        return "contact_status"
 
 
 Event = Repayment | NewBorrowing | ContactStatus

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import compress, count
 from operator import attrgetter
 from typing import Any, cast
 
@@ -32,13 +31,19 @@ SparseInputs = list[tuple[int, float]]  # the (index, value) pairs of the non-ze
 
 
 def sparse(values: tuple[float, ...]) -> SparseInputs:
-    """The non-zero inputs as (index, value) pairs, picked out in C (most inputs are 0: the
-    state bytes, the training topic and the trainer's held outcomes keep them so).
+    """The non-zero inputs as (index, value) pairs (most inputs are 0: the state bytes, the
+    training topic and the trainer's held outcomes keep them so).
 
     >>> sparse((0.0, 2.5, 0.0, 1.0))
     [(1, 2.5), (3, 1.0)]
     """
-    return list(zip(compress(count(), values), compress(values, values), strict=True))
+    # A plain loop: compiled, about 1 us for the 103 model inputs, against 5 us for
+    # itertools.compress, whose calls go through the generic C API.
+    pairs: SparseInputs = []
+    for index, value in enumerate(values):
+        if value:
+            pairs.append((index, value))
+    return pairs
 
 
 def dense(size: int, pairs: Iterable[Sequence[Any]]) -> tuple[float, ...]:
