@@ -35,6 +35,7 @@ from detectors.engine import Monitor
 from detectors.events import Event, EventError, parse_event
 from detectors.policy import Policy
 from detectors.state import BorrowerState
+from streams.messages import json_bytes
 
 __all__ = ["Observer", "Replay", "ReplayError", "replay_file"]
 
@@ -56,7 +57,7 @@ class Observer(Protocol):
     >>> import io
     >>> from detectors.policy import load_policy
     >>> tiers: list[str] = []
-    >>> replay = Replay(Monitor(load_policy()), io.StringIO(), io.StringIO(), io.StringIO(),
+    >>> replay = Replay(Monitor(load_policy()), io.BytesIO(), io.BytesIO(), io.BytesIO(),
     ...                 observer=lambda event, decision: tiers.append(decision.tier))
     >>> replay.feed(1, b'{"event_id": "e1", "event_type": "contact_status", "borrower_id": "b1",'
     ...             b' "occurred_at": "2024-03-01T09:00:00Z", "channel": "sms",'
@@ -70,11 +71,13 @@ class Observer(Protocol):
 
 
 class Replay:
-    """Feeds lines to a Monitor and writes tier changes, alerts and rejects as JSON lines.
+    """Feeds lines to a Monitor and writes tier changes, alerts and rejects as JSON lines
+    (compact UTF-8 from orjson, to binary files: the standard library's encoder took about
+    6% of a compiled replay).
 
     >>> import io
     >>> from detectors.policy import load_policy
-    >>> sinks = [io.StringIO() for _ in range(3)]
+    >>> sinks = [io.BytesIO() for _ in range(3)]
     >>> replay = Replay(Monitor(load_policy()), *sinks)
     >>> replay.feed(1, b"not json")
     >>> replay.summary()["rejected"]
@@ -82,7 +85,7 @@ class Replay:
     """
 
     def __init__(
-        self, monitor: Monitor, tier_changes: IO[str], alerts: IO[str], rejected: IO[str],
+        self, monitor: Monitor, tier_changes: IO[bytes], alerts: IO[bytes], rejected: IO[bytes],
         *, observer: Observer | None = None,
     ) -> None:  # fmt: skip
         self.monitor = monitor
@@ -103,7 +106,7 @@ class Replay:
             self.rejected += 1
             original = line.decode("utf-8", "replace").rstrip("\r\n")
             record = {"line": line_number, "reason": str(error), "original": original}
-            self.out_rejected.write(json.dumps(record) + "\n")
+            self.out_rejected.write(json_bytes(record) + b"\n")
             return
         states = self.states
         state, decision = self.monitor.process(states.get(event.borrower_id), event)
@@ -117,11 +120,11 @@ class Replay:
         change = decision.tier_change
         if change is not None:
             self.tier_changes += 1
-            self.out_changes.write(json.dumps(change.to_dict()) + "\n")
+            self.out_changes.write(json_bytes(change.to_dict()) + b"\n")
         for alert in decision.alerts:
             self.alerts_by_queue[alert.queue] += 1
             self.alerts_by_reason.update(alert.reasons)
-            self.out_alerts.write(json.dumps(alert.to_dict()) + "\n")
+            self.out_alerts.write(json_bytes(alert.to_dict()) + b"\n")
 
     def summary(self) -> dict[str, Any]:
         """Counts so far; ``tier_counts`` is the current (final) tier of every borrower."""
@@ -158,7 +161,7 @@ def replay_file(
         raise ReplayError(f"cannot read {events}: {error.strerror or error}") from None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        outputs = [(out_dir / n).open("w", encoding="utf-8") for n in _OUTPUT_NAMES]
+        outputs = [(out_dir / n).open("wb") for n in _OUTPUT_NAMES]
     except OSError as error:
         source.close()
         raise ReplayError(f"cannot write to {out_dir}: {error.strerror or error}") from None
