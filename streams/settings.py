@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     input_queue_messages: int = 10_000
     state_cache_size: int = 200_000  # decoded borrower states a worker keeps in memory
     # Longest an event waits for an idle input topic: the skew between the input topics'
-    # producers that still keeps event-time order, and the floor of a live event's latency.
-    reorder_hold_s: float = 0.1
+    # producers that still keeps event-time order, and the floor of a live event's latency
+    # (0.05 s covers producers that linger up to 20 ms; bench/RESULTS.md, round 6).
+    reorder_hold_s: float = 0.05
     # A topic with unread messages that delivers none for this long is passed over: its
     # older events become late events rather than stall the other topics.
     reorder_max_hold_s: float = 30.0
