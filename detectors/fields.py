@@ -48,6 +48,10 @@ class EventError(ValueError):
         self.problem = problem
 
 
+# Day counts above a century are taken for corrupt input (and 2**64, which a JSON number
+# holds but no 64-bit column does, is rejected the same whether it came as text or object).
+MAX_DAYS = 36_500
+
 # Event and due dates outside these years are taken for corrupt input, not history or plans.
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2100
@@ -139,16 +143,21 @@ def read_count(obj: Mapping[str, Any], name: str) -> int: ...
 @overload
 def read_count(obj: Mapping[str, Any], name: str, *, required: Literal[False]) -> int | None: ...
 def read_count(obj: Mapping[str, Any], name: str, *, required: bool = True) -> int | None:
-    """A whole number >= 0 (a day count); None when optional and absent.
+    """A whole number from 0 to ``MAX_DAYS`` (a day count); None when optional and absent.
 
     >>> read_count({"days_past_due": 3}, "days_past_due")
     3
+    >>> read_count({"days_past_due": 2**64}, "days_past_due")
+    Traceback (most recent call last):
+    ...
+    detectors.fields.EventError: days_past_due: must be <= 36500, got 18446744073709551616
     """
     value = obj.get(name)
     if type(value) is int:
-        if value >= 0:
+        if 0 <= value <= MAX_DAYS:
             return value
-        raise EventError(name, f"must be >= 0, got {value!r}")
+        bound = ">= 0" if value < 0 else f"<= {MAX_DAYS}"
+        raise EventError(name, f"must be {bound}, got {value!r}")
     if value is None:
         if required:
             raise _missing(name)
