@@ -21,33 +21,16 @@ True
 
 from __future__ import annotations
 
-import copyreg
-import dataclasses
 import json
 import pickle
 from importlib.metadata import version
 from typing import Any
 
 from detectors.models.hub import ModelHub
-from detectors.models.inputs import Bins, InputEncoder
 
 MAGIC = b"LOANWATCH-MODEL\n"
 RIVER_VERSION = version("river")
 FORMAT_VERSION = 1
-
-
-def _by_constructor(value: Any) -> tuple[type, tuple[Any, ...]]:
-    """Pickle a frozen dataclass as a call of its constructor: compiled (``make compiled``)
-    frozen classes refuse pickle's default restore, which sets attributes one by one.
-
-    >>> _by_constructor(Bins("x", (1.0,)))[1]
-    ('x', (1.0,))
-    """
-    return type(value), tuple(getattr(value, f.name) for f in dataclasses.fields(value))
-
-
-for _frozen in (Bins, InputEncoder):
-    copyreg.pickle(_frozen, _by_constructor)
 
 
 class CheckpointError(ValueError):

@@ -31,6 +31,16 @@ class Bins:
     feature: str
     edges: tuple[float, ...]
 
+    def __reduce__(self) -> tuple[type[Bins], tuple[str, tuple[float, ...]]]:
+        """Pickled as a constructor call (checkpoints hold the encoder): compiled (``make
+        compiled``), a frozen dataclass refuses pickle's default restore.
+
+        >>> import pickle
+        >>> pickle.loads(pickle.dumps(Bins("x", (1.0,)))).names
+        ('x<1', 'x>=1')
+        """
+        return Bins, (self.feature, self.edges)
+
     @property
     def names(self) -> tuple[str, ...]:
         below = tuple(f"{self.feature}<{edge:g}" for edge in self.edges)
@@ -53,6 +63,15 @@ class InputEncoder:
 
     raw: tuple[str, ...]
     binned: tuple[Bins, ...] = ()
+
+    def __reduce__(self) -> tuple[type[InputEncoder], tuple[tuple[str, ...], tuple[Bins, ...]]]:
+        """Pickled as a constructor call, as :class:`Bins` is.
+
+        >>> import pickle
+        >>> pickle.loads(pickle.dumps(InputEncoder(("late_6m",)))).names
+        ('late_6m',)
+        """
+        return InputEncoder, (self.raw, self.binned)
 
     @property
     def names(self) -> tuple[str, ...]:
