@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from detectors.models.outcomes import Outcome
 
@@ -31,7 +31,7 @@ def alert_id(borrower_id: str, queue: str, cause_event_id: str) -> str:
     return hashlib.sha256(key).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Alert:
     """An early-warning alert for one queue, with the treatment to apply and why.
 
@@ -42,15 +42,29 @@ class Alert:
     (['S_DPD_30'], '2024-03-01T00:00:00+00:00')
     """
 
-    alert_id: str
-    borrower_id: str
-    queue: str
-    severity: str
-    tier: str
-    reasons: tuple[str, ...]
-    treatment: str
-    cause_event_id: str
-    occurred_at: datetime
+    alert_id: Final[str]
+    borrower_id: Final[str]
+    queue: Final[str]
+    severity: Final[str]
+    tier: Final[str]
+    reasons: Final[tuple[str, ...]]
+    treatment: Final[str]
+    cause_event_id: Final[str]
+    occurred_at: Final[datetime]
+
+    def __init__(
+        self, alert_id: str, borrower_id: str, queue: str, severity: str, tier: str,
+        reasons: tuple[str, ...], treatment: str, cause_event_id: str, occurred_at: datetime,
+    ) -> None:  # fmt: skip
+        self.alert_id = alert_id
+        self.borrower_id = borrower_id
+        self.queue = queue
+        self.severity = severity
+        self.tier = tier
+        self.reasons = reasons
+        self.treatment = treatment
+        self.cause_event_id = cause_event_id
+        self.occurred_at = occurred_at
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -67,7 +81,7 @@ class Alert:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class TierChange:
     """A borrower's tier moved (or was set for the first time: ``previous_tier`` None).
 
@@ -77,14 +91,27 @@ class TierChange:
     'D'
     """
 
-    borrower_id: str
-    previous_tier: str | None
-    tier: str
-    reasons: tuple[str, ...]
-    score: float
-    policy_version: str
-    cause_event_id: str
-    occurred_at: datetime
+    borrower_id: Final[str]
+    previous_tier: Final[str | None]
+    tier: Final[str]
+    reasons: Final[tuple[str, ...]]
+    score: Final[float]
+    policy_version: Final[str]
+    cause_event_id: Final[str]
+    occurred_at: Final[datetime]
+
+    def __init__(
+        self, borrower_id: str, previous_tier: str | None, tier: str, reasons: tuple[str, ...],
+        score: float, policy_version: str, cause_event_id: str, occurred_at: datetime,
+    ) -> None:  # fmt: skip
+        self.borrower_id = borrower_id
+        self.previous_tier = previous_tier
+        self.tier = tier
+        self.reasons = reasons
+        self.score = score
+        self.policy_version = policy_version
+        self.cause_event_id = cause_event_id
+        self.occurred_at = occurred_at
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -100,7 +127,7 @@ class TierChange:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Decision:
     """The outcome of one event for its borrower. A duplicate has empty ``features``.
 
@@ -110,23 +137,45 @@ class Decision:
     True
     """
 
-    borrower_id: str
-    event_id: str
-    occurred_at: datetime
-    features: Mapping[str, float]
-    score: float
-    model_version: str
-    tier: str
-    previous_tier: str | None
-    reasons: tuple[str, ...]
-    alerts: tuple[Alert, ...]
-    duplicate: bool
-    policy_version: str
-    outcomes: tuple[Outcome, ...] = ()  # earlier snapshots whose outcome this event decided
+    borrower_id: Final[str]
+    event_id: Final[str]
+    occurred_at: Final[datetime]
+    features: Final[Mapping[str, float]]
+    score: Final[float]
+    model_version: Final[str]
+    tier: Final[str]
+    previous_tier: Final[str | None]
+    reasons: Final[tuple[str, ...]]
+    alerts: Final[tuple[Alert, ...]]
+    duplicate: Final[bool]
+    policy_version: Final[str]
+    outcomes: Final[tuple[Outcome, ...]]  # earlier snapshots whose outcome this event decided
     # For a duplicate: the first decision on this event, rebuilt from the state, when it
     # produced outputs. A shell that may have lost those outputs in a crash re-sends them;
     # their ids (alert_id, cause_event_id) make the re-send idempotent downstream.
-    earlier: Decision | None = None
+    earlier: Final[Decision | None]
+
+    def __init__(
+        self, borrower_id: str, event_id: str, occurred_at: datetime,
+        features: Mapping[str, float], score: float, model_version: str, tier: str,
+        previous_tier: str | None, reasons: tuple[str, ...], alerts: tuple[Alert, ...],
+        duplicate: bool, policy_version: str, outcomes: tuple[Outcome, ...] = (),
+        earlier: Decision | None = None,
+    ) -> None:  # fmt: skip
+        self.borrower_id = borrower_id
+        self.event_id = event_id
+        self.occurred_at = occurred_at
+        self.features = features
+        self.score = score
+        self.model_version = model_version
+        self.tier = tier
+        self.previous_tier = previous_tier
+        self.reasons = reasons
+        self.alerts = alerts
+        self.duplicate = duplicate
+        self.policy_version = policy_version
+        self.outcomes = outcomes
+        self.earlier = earlier
 
     @property
     def tier_change(self) -> TierChange | None:

@@ -17,9 +17,9 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -64,7 +64,7 @@ SCHEMA_VERSION = 1
 _COMMON = frozenset({"event_id", "event_type", "borrower_id", "occurred_at", "schema_version"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Repayment:
     """A repayment outcome on one of the borrower's loans with us.
 
@@ -75,19 +75,40 @@ class Repayment:
     ('repayment', None)
     """
 
-    event_id: str
-    borrower_id: str
-    occurred_at: datetime
-    loan_id: str
-    due_date: date
-    amount_due: float
-    amount_paid: float
-    days_past_due: int
-    minimum_due: float | None = None
-    outstanding_balance: float | None = None
-    credit_limit: float | None = None
-    paid_by_third_party: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    event_id: Final[str]
+    borrower_id: Final[str]
+    occurred_at: Final[datetime]
+    loan_id: Final[str]
+    due_date: Final[date]
+    amount_due: Final[float]
+    amount_paid: Final[float]
+    days_past_due: Final[int]
+    minimum_due: Final[float | None]
+    outstanding_balance: Final[float | None]
+    credit_limit: Final[float | None]
+    paid_by_third_party: Final[bool]
+    extra: Final[Mapping[str, Any]]
+
+    def __init__(
+        self, event_id: str, borrower_id: str, occurred_at: datetime, loan_id: str,
+        due_date: date, amount_due: float, amount_paid: float, days_past_due: int,
+        minimum_due: float | None = None, outstanding_balance: float | None = None,
+        credit_limit: float | None = None, paid_by_third_party: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        self.event_id = event_id
+        self.borrower_id = borrower_id
+        self.occurred_at = occurred_at
+        self.loan_id = loan_id
+        self.due_date = due_date
+        self.amount_due = amount_due
+        self.amount_paid = amount_paid
+        self.days_past_due = days_past_due
+        self.minimum_due = minimum_due
+        self.outstanding_balance = outstanding_balance
+        self.credit_limit = credit_limit
+        self.paid_by_third_party = paid_by_third_party
+        self.extra = {} if extra is None else extra
 
     @property
     def event_type(self) -> str:
@@ -95,7 +116,7 @@ class Repayment:
         return "repayment"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class NewBorrowing:
     """A new loan or a credit inquiry at another lender, as reported by a bureau feed.
 
@@ -104,15 +125,30 @@ class NewBorrowing:
     'new_loan'
     """
 
-    event_id: str
-    borrower_id: str
-    occurred_at: datetime
-    lender_id: str
-    lender_type: str
-    kind: str = "new_loan"
-    amount: float | None = None
-    overdue_days_elsewhere: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    event_id: Final[str]
+    borrower_id: Final[str]
+    occurred_at: Final[datetime]
+    lender_id: Final[str]
+    lender_type: Final[str]
+    kind: Final[str]
+    amount: Final[float | None]
+    overdue_days_elsewhere: Final[int | None]
+    extra: Final[Mapping[str, Any]]
+
+    def __init__(
+        self, event_id: str, borrower_id: str, occurred_at: datetime, lender_id: str,
+        lender_type: str, kind: str = "new_loan", amount: float | None = None,
+        overdue_days_elsewhere: int | None = None, extra: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        self.event_id = event_id
+        self.borrower_id = borrower_id
+        self.occurred_at = occurred_at
+        self.lender_id = lender_id
+        self.lender_type = lender_type
+        self.kind = kind
+        self.amount = amount
+        self.overdue_days_elsewhere = overdue_days_elsewhere
+        self.extra = {} if extra is None else extra
 
     @property
     def event_type(self) -> str:
@@ -120,7 +156,7 @@ class NewBorrowing:
         return "new_borrowing"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class ContactStatus:
     """The outcome of one attempt to reach the borrower.
 
@@ -130,12 +166,23 @@ class ContactStatus:
     'phone'
     """
 
-    event_id: str
-    borrower_id: str
-    occurred_at: datetime
-    channel: str
-    status: str
-    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    event_id: Final[str]
+    borrower_id: Final[str]
+    occurred_at: Final[datetime]
+    channel: Final[str]
+    status: Final[str]
+    extra: Final[Mapping[str, Any]]
+
+    def __init__(
+        self, event_id: str, borrower_id: str, occurred_at: datetime, channel: str, status: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        self.event_id = event_id
+        self.borrower_id = borrower_id
+        self.occurred_at = occurred_at
+        self.channel = channel
+        self.status = status
+        self.extra = {} if extra is None else extra
 
     @property
     def event_type(self) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from detectors.policy import Policy
 from detectors.rules.catalogue import CATALOGUE
@@ -41,7 +42,7 @@ def score_reason(tier: str) -> str:
     return f"SCORE_{tier}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Evidence:
     """What the rules and the score say now, before hysteresis.
 
@@ -49,8 +50,12 @@ class Evidence:
     'B'
     """
 
-    tier: str
-    reasons: tuple[str, ...]
+    tier: Final[str]
+    reasons: Final[tuple[str, ...]]
+
+    def __init__(self, tier: str, reasons: tuple[str, ...]) -> None:
+        self.tier = tier
+        self.reasons = reasons
 
 
 class Tiering:

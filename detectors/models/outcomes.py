@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any, Final
 
 import orjson
 
@@ -59,7 +59,7 @@ def dense(size: int, pairs: Iterable[Sequence[Any]]) -> tuple[float, ...]:
     return tuple(values)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Snapshot:
     """The model inputs of one scoring moment, waiting for their outcome.
 
@@ -67,9 +67,14 @@ class Snapshot:
     (0.5,)
     """
 
-    taken_at: float  # POSIX seconds of event time; compact in state bytes
-    features: tuple[float, ...]
-    _sparse_json: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    taken_at: Final[float]  # POSIX seconds of event time; compact in state bytes
+    features: Final[tuple[float, ...]]
+    _sparse_json: bytes | None = field(compare=False, repr=False)
+
+    def __init__(self, taken_at: float, features: tuple[float, ...]) -> None:
+        self.taken_at = taken_at
+        self.features = features
+        self._sparse_json = None
 
     @property
     def sparse_json(self) -> bytes:
@@ -81,16 +86,17 @@ class Snapshot:
         >>> Snapshot(5.0, (0.0, 2.5, 0.0)).sparse_json
         b'[5.0,3,[[1,2.5]]]'
         """
-        if self._sparse_json is None:
+        encoded = self._sparse_json
+        if encoded is None:
             encoded = orjson.dumps((self.taken_at, len(self.features), sparse(self.features)))
-            object.__setattr__(self, "_sparse_json", encoded)  # frozen values; this caches them
-        return cast(bytes, self._sparse_json)
+            self._sparse_json = encoded
+        return encoded
 
 
 _TAKEN_AT = attrgetter("taken_at")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Outcome:
     """A matured snapshot: its features and whether it went bad (1) or not (0).
 
@@ -98,9 +104,14 @@ class Outcome:
     (1.0,)
     """
 
-    snapshot: Snapshot
-    label: int
-    matured_at: float
+    snapshot: Final[Snapshot]
+    label: Final[int]
+    matured_at: Final[float]
+
+    def __init__(self, snapshot: Snapshot, label: int, matured_at: float) -> None:
+        self.snapshot = snapshot
+        self.label = label
+        self.matured_at = matured_at
 
     @property
     def features(self) -> tuple[float, ...]:
