@@ -49,6 +49,7 @@ from detectors.state import BorrowerState
 from streams import metrics
 from streams.app import app
 from streams.batch_consumer import MessageBatches
+from streams.collector import follow_load
 from streams.history import HistorySink
 from streams.log_ends import LogEnds
 from streams.messages import dead_letter_headers, json_bytes
@@ -212,6 +213,7 @@ async def process_released() -> None:
         return  # nothing to write (a live stream's fetch whose events all wait)
     for message, parsed in released:
         handle(message, parsed)
+    follow_load(len(released))
     tally.flush()
     save_changed_states()
     delivered = await outputs.send()
