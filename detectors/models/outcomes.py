@@ -69,7 +69,7 @@ class Snapshot:
 
     taken_at: Final[float]  # POSIX seconds of event time; compact in state bytes
     features: Final[tuple[float, ...]]
-    _sparse_json: bytes | None = field(compare=False, repr=False)
+    _sparse_json: bytes | None = field(init=False, compare=False, repr=False)
 
     def __init__(self, taken_at: float, features: tuple[float, ...]) -> None:
         self.taken_at = taken_at
