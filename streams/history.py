@@ -195,8 +195,7 @@ class HistorySink:
         collection, seen with ``gc.callbacks``; about 500 since).
         """
         try:
-            async with self._using:
-                await self._write(rows, current)
+            await self._write(rows, current)
             return
         except RETRYABLE as error:
             self._on_failure(1, error, count, oldest)
@@ -211,8 +210,7 @@ class HistorySink:
         )
         async for attempt in retrying:
             with attempt:
-                async with self._using:
-                    await self._write(rows, current)
+                await self._write(rows, current)
 
     def _put_back(self, rows: dict[str, list[Sequence[Any]]], current: dict[str, Sequence[Any]],
                   oldest: float | None) -> None:  # fmt: skip
@@ -244,18 +242,20 @@ class HistorySink:
 
     async def _write(self, rows: dict[str, list[Sequence[Any]]],
                      current: list[Sequence[Any]]) -> None:  # fmt: skip
-        conn = await self._connection()
+        """One write attempt, in one transaction, with the connection to itself."""
         batches = [(table, current if table is BORROWER_TIERS else rows[table.name])
                    for table in TABLES]  # fmt: skip
         created = set()
-        async with conn.transaction():
-            for table, batch in batches:
-                if batch:
-                    if table.name not in self._staged:
-                        await _create_staging(conn, table)
-                        created.add(table.name)
-                    await _copy_upsert(conn, table, batch)
-        self._staged |= created  # a rolled-back transaction took its creations with it
+        async with self._using:
+            conn = await self._connection()
+            async with conn.transaction():
+                for table, batch in batches:
+                    if batch:
+                        if table.name not in self._staged:
+                            await _create_staging(conn, table)
+                            created.add(table.name)
+                        await _copy_upsert(conn, table, batch)
+            self._staged |= created  # a rolled-back transaction took its creations with it
 
     async def borrowers_by_tier(self) -> dict[str, int]:
         """Current tier counts over the whole portfolio."""
