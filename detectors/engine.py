@@ -110,7 +110,7 @@ class Monitor:
             if isinstance(event, Repayment):
                 dpd = max(dpd, event.days_past_due)
                 if in_time:
-                    snapshot = self.encoder.encode(features)
+                    snapshot = self.encoder.snapshot(ts, features)
             state.pending, outcomes = self._outcome_rule.advance(
                 state.pending, occurred_at, dpd, snapshot
             )

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from detectors.models.outcomes import Snapshot, dense
+from detectors.models.outcomes import Snapshot
 
 __all__ = [
     "BORROWING_HORIZON",
@@ -285,8 +285,10 @@ def _decode_v2(body: list[Any]) -> BorrowerState:
          tuple((queue, severity, treatment) for queue, severity, treatment in actions))
         for event_id, ts, previous, tier, reasons, score, model, policy, actions in body[16]
     ]  # fmt: skip
-    state.pending = tuple(Snapshot(taken_at, dense(size, nonzero))
-                          for taken_at, size, nonzero in body[15])  # fmt: skip
+    state.pending = tuple(
+        Snapshot(taken_at, size, tuple((index, value) for index, value in nonzero))
+        for taken_at, size, nonzero in body[15]
+    )
     return state
 
 

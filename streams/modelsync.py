@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from detectors.evaluation import default_hub
 from detectors.models import checkpoint
 from detectors.models.hub import ModelHub
-from detectors.models.outcomes import Outcome, Snapshot, dense, sparse
+from detectors.models.outcomes import Outcome, Snapshot
 from detectors.policy import Policy
 from streams import metrics
 from streams.history import HistorySink
@@ -44,27 +44,28 @@ def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
     """A matured outcome as JSON for the training topic (features stored sparse).
 
     >>> from detectors.models.outcomes import Snapshot
-    >>> outcome_message("b1", Outcome(Snapshot(10.0, (0.0, 2.0)), 1, 20.0))
+    >>> outcome_message("b1", Outcome(Snapshot(10.0, 2, ((1, 2.0),)), 1, 20.0))
     b'{"borrower_id":"b1","taken_at":10.0,"matured_at":20.0,"label":1,"size":2,"features":[[1,2.0]]}'
     """
-    features = outcome.features
+    snapshot = outcome.snapshot
     return json_bytes({
-        "borrower_id": borrower_id, "taken_at": outcome.snapshot.taken_at,
-        "matured_at": outcome.matured_at, "label": outcome.label, "size": len(features),
-        "features": sparse(features),
+        "borrower_id": borrower_id, "taken_at": snapshot.taken_at,
+        "matured_at": outcome.matured_at, "label": outcome.label, "size": snapshot.size,
+        "features": snapshot.inputs,
     })  # fmt: skip
 
 
 def parse_outcome(data: bytes) -> Outcome:
     """Read :func:`outcome_message` bytes back.
 
-    >>> o = parse_outcome(outcome_message("b1", Outcome(Snapshot(1.0, (3.0, 0.0)), 0, 2.0)))
+    >>> o = parse_outcome(outcome_message("b1", Outcome(Snapshot.of(1.0, (3.0, 0.0)), 0, 2.0)))
     >>> o.features, o.label
     ((3.0, 0.0), 0)
     """
     body = json.loads(data)
-    features = dense(body["size"], body["features"])
-    return Outcome(Snapshot(body["taken_at"], features), body["label"], body["matured_at"])
+    inputs = tuple((index, value) for index, value in body["features"])
+    snapshot = Snapshot(body["taken_at"], body["size"], inputs)
+    return Outcome(snapshot, body["label"], body["matured_at"])
 
 
 class LiveModels:

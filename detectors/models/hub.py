@@ -28,7 +28,7 @@ from detectors.models.blend import Blend
 from detectors.models.drift import DriftWatch
 from detectors.models.inputs import DEFAULT_ENCODER, InputEncoder
 from detectors.models.online import OnlineModel
-from detectors.models.outcomes import Outcome, dense, sparse
+from detectors.models.outcomes import Outcome, dense
 from detectors.models.rolling import log_loss
 from detectors.scoring import Scorer
 
@@ -148,10 +148,10 @@ class ModelHub:
         >>> from detectors.scoring import Scorecard
         >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("x",)),
         ...                        label_hold_s=90.0)
-        >>> _ = hub.learn(Outcome(Snapshot(50.0, (1.0,)), label=1, matured_at=60.0))
+        >>> _ = hub.learn(Outcome(Snapshot.of(50.0, (1.0,)), label=1, matured_at=60.0))
         >>> hub.arena.outcomes, len(hub.held)  # bad early: held until 50 + 90
         (0, 1)
-        >>> _ = hub.learn(Outcome(Snapshot(55.0, (0.0,)), label=0, matured_at=145.0))
+        >>> _ = hub.learn(Outcome(Snapshot.of(55.0, (0.0,)), label=0, matured_at=145.0))
         >>> hub.arena.outcomes, len(hub.held)
         (2, 0)
         """
@@ -160,9 +160,9 @@ class ModelHub:
         self.watermark = max(self.watermark, outcome.matured_at)
         release_at = outcome.snapshot.taken_at + self.label_hold_s
         held = self.held
-        features = outcome.features
-        heapq.heappush(held, (release_at, self.arena.outcomes + len(held), len(features),
-                              tuple(sparse(features)), outcome.label))  # fmt: skip
+        snapshot = outcome.snapshot
+        heapq.heappush(held, (release_at, self.arena.outcomes + len(held), snapshot.size,
+                              snapshot.inputs, outcome.label))  # fmt: skip
         promotion = None
         while held and held[0][0] <= self.watermark:
             _, _, size, nonzero, label = heapq.heappop(held)

@@ -29,7 +29,10 @@ def _busy_state() -> BorrowerState:
 
 def test_round_trip_through_bytes() -> None:
     state = _busy_state()
-    state.pending = (Snapshot(86400.0, (0.0, 2.5, 0.0)), Snapshot(2 * 86400.0, (1.0, 0.0, 0.0)))
+    state.pending = (
+        Snapshot.of(86400.0, (0.0, 2.5, 0.0)),
+        Snapshot.of(2 * 86400.0, (1.0, 0.0, 0.0)),
+    )
     data = state.to_bytes()
     assert data[0] == 2
     assert BorrowerState.from_bytes(data) == state

@@ -96,7 +96,7 @@ def test_policy_blend_keeps_the_scorecard_for_the_first_outcomes() -> None:
 
 def test_learn_takes_a_matured_outcome() -> None:
     hub = _hub(start=0, full=1)
-    outcome = Outcome(Snapshot(0.0, hub.vector({"dpd": 40.0})), label=1, matured_at=1.0)
+    outcome = Outcome(Snapshot.of(0.0, hub.vector({"dpd": 40.0})), label=1, matured_at=1.0)
     assert hub.learn(outcome) is None
     assert hub.arena.outcomes == 1 and [m.trained for m in hub.arena.models] == [1, 1]
 

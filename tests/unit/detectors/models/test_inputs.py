@@ -82,9 +82,20 @@ def test_absent_features_encode_as_zero() -> None:
 
 def test_edges_belong_to_the_bin_above() -> None:
     bins = Bins("utilisation", (0.5, 0.9))
-    assert bins.encode(0.4999) == [1.0, 0.0, 0.0]
-    assert bins.encode(0.5) == [0.0, 1.0, 0.0]
-    assert bins.encode(0.9) == [0.0, 0.0, 1.0]
+    assert [bins.slot(v) for v in (0.4999, 0.5, 0.8999, 0.9, 5.0)] == [0, 1, 1, 2, 2]
+    assert bins.slot(float("nan")) == 2  # as bisect_right places it
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(FEATURES), values))
+def test_snapshot_holds_exactly_the_non_zero_inputs_in_order(features: dict[str, float]) -> None:
+    snapshot = DEFAULT_ENCODER.snapshot(7.0, features)
+    assert snapshot.taken_at == 7.0 and snapshot.size == len(MODEL_FEATURES)
+    indices = [index for index, _ in snapshot.inputs]
+    assert indices == sorted(set(indices))
+    assert all(value for _, value in snapshot.inputs)
+    dense = snapshot.features
+    assert [(i, v) for i, v in enumerate(dense) if v] == list(snapshot.inputs)
 
 
 def test_default_names_are_unique_and_exported() -> None:

@@ -20,18 +20,18 @@ from detectors.state import DAY, BorrowerState
 def test_a_bad_outcome_waits_for_its_horizon_and_a_good_one_does_not() -> None:
     hub = default_hub(load_policy(), hold_labels=True)
     features = (0.0,) * len(DEFAULT_ENCODER.names)
-    hub.learn(Outcome(Snapshot(10 * DAY, features), 1, 20 * DAY))
+    hub.learn(Outcome(Snapshot.of(10 * DAY, features), 1, 20 * DAY))
     assert (hub.arena.outcomes, len(hub.held)) == (0, 1)
     restored = pickle.loads(pickle.dumps(hub))  # held outcomes travel in the checkpoint
-    restored.learn(Outcome(Snapshot(5 * DAY, features), 0, 95 * DAY))
+    restored.learn(Outcome(Snapshot.of(5 * DAY, features), 0, 95 * DAY))
     assert (restored.arena.outcomes, len(restored.held)) == (1, 1)
-    restored.learn(Outcome(Snapshot(11 * DAY, features), 0, 101 * DAY))
+    restored.learn(Outcome(Snapshot.of(11 * DAY, features), 0, 101 * DAY))
     assert (restored.arena.outcomes, len(restored.held)) == (3, 0)
 
 
 def test_without_the_hold_learning_is_immediate() -> None:
     hub = default_hub(load_policy())
-    hub.learn(Outcome(Snapshot(0.0, (0.0,) * len(DEFAULT_ENCODER.names)), 1, DAY))
+    hub.learn(Outcome(Snapshot.of(0.0, (0.0,) * len(DEFAULT_ENCODER.names)), 1, DAY))
     assert hub.arena.outcomes == 1 and not hub.held
 
 
