@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -201,9 +201,11 @@ _OPTIONAL_NAMES = (
 )
 
 
-def _repayment(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> Repayment:
+def _repayment(
+    obj: dict[str, Any], event_id: str, borrower_id: str, at: datetime
+) -> Repayment:
     return Repayment(
-        *common,
+        event_id, borrower_id, at,
         loan_id=read_str(obj, "loan_id"),
         due_date=read_date(obj, "due_date"),
         amount_due=read_number(obj, "amount_due"),
@@ -217,9 +219,11 @@ def _repayment(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> Rep
     )
 
 
-def _new_borrowing(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> NewBorrowing:
+def _new_borrowing(
+    obj: dict[str, Any], event_id: str, borrower_id: str, at: datetime
+) -> NewBorrowing:
     return NewBorrowing(
-        *common,
+        event_id, borrower_id, at,
         lender_id=read_str(obj, "lender_id"),
         lender_type=read_choice(obj, "lender_type", LENDER_TYPES),
         kind=read_choice(obj, "kind", BORROWING_KINDS, default="new_loan"),
@@ -229,9 +233,11 @@ def _new_borrowing(obj: Mapping[str, Any], common: tuple[str, str, datetime]) ->
     )
 
 
-def _contact_status(obj: Mapping[str, Any], common: tuple[str, str, datetime]) -> ContactStatus:
+def _contact_status(
+    obj: dict[str, Any], event_id: str, borrower_id: str, at: datetime
+) -> ContactStatus:
     return ContactStatus(
-        *common,
+        event_id, borrower_id, at,
         channel=read_choice(obj, "channel", CHANNELS),
         status=read_choice(obj, "status", CONTACT_STATUSES),
         extra=_extra(obj, _CONTACT_FIELDS),
@@ -246,15 +252,10 @@ _BORROWING_FIELDS = _COMMON | {
     "lender_id", "lender_type", "kind", "amount", "overdue_days_elsewhere",
 }  # fmt: skip
 _CONTACT_FIELDS = _COMMON | {"channel", "status"}
-_PARSERS: dict[str, Callable[[Mapping[str, Any], tuple[str, str, datetime]], Event]] = {
-    "repayment": _repayment,
-    "new_borrowing": _new_borrowing,
-    "contact_status": _contact_status,
-}
-_EVENT_TYPES = tuple(_PARSERS)
+_EVENT_TYPES = ("repayment", "new_borrowing", "contact_status")
 
 
-def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+def _extra(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     # Most events carry no extras; skip building a dict comprehension for them.
     if len(obj) <= len(known) and known.issuperset(obj):
         return {}
@@ -286,12 +287,15 @@ def parse_event(raw: bytes | str | Mapping[str, Any]) -> Event:
     version = obj.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION or isinstance(version, bool):
         raise EventError("schema_version", f"unsupported version {version!r}, expected 1")
-    common = (
-        read_str(obj, "event_id"),
-        read_str(obj, "borrower_id"),
-        read_timestamp(obj, "occurred_at"),
-    )
-    return _PARSERS[event_type](obj, common)
+    event_id = read_str(obj, "event_id")
+    borrower_id = read_str(obj, "borrower_id")
+    at = read_timestamp(obj, "occurred_at")
+    # Direct calls, not a table of parsers: compiled, each is a plain C call.
+    if event_type == "repayment":
+        return _repayment(obj, event_id, borrower_id, at)
+    if event_type == "new_borrowing":
+        return _new_borrowing(obj, event_id, borrower_id, at)
+    return _contact_status(obj, event_id, borrower_id, at)
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -9,7 +9,6 @@ detectors.fields.EventError: amount_due: must be >= 0, got -1
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal, overload
 
@@ -63,7 +62,7 @@ def _missing(name: str) -> EventError:
     return EventError(name, "missing")
 
 
-def read_str(obj: Mapping[str, Any], name: str) -> str:
+def read_str(obj: dict[str, Any], name: str) -> str:
     """A required non-empty string, valid UTF-8 and without NUL (PostgreSQL cannot store it).
 
     >>> read_str({"loan_id": "L1"}, "loan_id")
@@ -92,7 +91,7 @@ def _utf8(value: str) -> bool:
 
 
 def read_choice(
-    obj: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str | None = None
+    obj: dict[str, Any], name: str, choices: tuple[str, ...], default: str | None = None
 ) -> str:
     """A string from a fixed set; ``default`` when absent, if one is given.
 
@@ -109,14 +108,14 @@ def read_choice(
 
 @overload
 def read_number(
-    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: Literal[True] = ...
+    obj: dict[str, Any], name: str, *, positive: bool = ..., required: Literal[True] = ...
 ) -> float: ...
 @overload
 def read_number(
-    obj: Mapping[str, Any], name: str, *, positive: bool = ..., required: Literal[False]
+    obj: dict[str, Any], name: str, *, positive: bool = ..., required: Literal[False]
 ) -> float | None: ...
 def read_number(
-    obj: Mapping[str, Any], name: str, *, positive: bool = False, required: bool = True
+    obj: dict[str, Any], name: str, *, positive: bool = False, required: bool = True
 ) -> float | None:
     """A finite number >= 0 (or > 0 when ``positive``), as a float; None when optional and absent.
 
@@ -139,10 +138,10 @@ def read_number(
 
 
 @overload
-def read_count(obj: Mapping[str, Any], name: str) -> int: ...
+def read_count(obj: dict[str, Any], name: str) -> int: ...
 @overload
-def read_count(obj: Mapping[str, Any], name: str, *, required: Literal[False]) -> int | None: ...
-def read_count(obj: Mapping[str, Any], name: str, *, required: bool = True) -> int | None:
+def read_count(obj: dict[str, Any], name: str, *, required: Literal[False]) -> int | None: ...
+def read_count(obj: dict[str, Any], name: str, *, required: bool = True) -> int | None:
     """A whole number from 0 to ``MAX_DAYS`` (a day count); None when optional and absent.
 
     >>> read_count({"days_past_due": 3}, "days_past_due")
@@ -165,7 +164,7 @@ def read_count(obj: Mapping[str, Any], name: str, *, required: bool = True) -> i
     raise EventError(name, f"must be a whole number, got {value!r}")
 
 
-def read_bool(obj: Mapping[str, Any], name: str, *, default: bool) -> bool:
+def read_bool(obj: dict[str, Any], name: str, *, default: bool) -> bool:
     """A JSON boolean, ``default`` when absent.
 
     >>> read_bool({"paid_by_third_party": True}, "paid_by_third_party", default=False)
@@ -177,7 +176,7 @@ def read_bool(obj: Mapping[str, Any], name: str, *, default: bool) -> bool:
     raise EventError(name, f"must be true or false, got {value!r}")
 
 
-def read_timestamp(obj: Mapping[str, Any], name: str) -> datetime:
+def read_timestamp(obj: dict[str, Any], name: str) -> datetime:
     """An RFC 3339 timestamp with an offset (``Z`` allowed), in years 1970 to 2100.
 
     >>> read_timestamp({"occurred_at": "2024-03-01T09:00:00Z"}, "occurred_at").isoformat()
@@ -201,7 +200,7 @@ def read_timestamp(obj: Mapping[str, Any], name: str) -> datetime:
     return parsed
 
 
-def read_date(obj: Mapping[str, Any], name: str) -> date:
+def read_date(obj: dict[str, Any], name: str) -> date:
     """A calendar date ``YYYY-MM-DD`` in years 1970 to 2100.
 
     >>> read_date({"due_date": "2024-02-29"}, "due_date")
