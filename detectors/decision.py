@@ -10,7 +10,6 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -38,8 +37,9 @@ class Alert:
     >>> from datetime import datetime, timezone
     >>> a = Alert("id", "b1", "collections.immediate", "critical", "D", ("S_DPD_30",), "call_now",
     ...           "e1", datetime(2024, 3, 1, tzinfo=timezone.utc))
-    >>> a.to_dict()["reasons"], a.to_dict()["occurred_at"]
-    (['S_DPD_30'], '2024-03-01T00:00:00+00:00')
+    >>> import orjson
+    >>> a.to_dict()["reasons"], orjson.dumps(a.to_dict()["occurred_at"])
+    (['S_DPD_30'], b'"2024-03-01T00:00:00+00:00"')
     """
 
     alert_id: Final[str]
@@ -67,7 +67,8 @@ class Alert:
         self.occurred_at = occurred_at
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """The fields for orjson, which writes ``occurred_at`` in RFC 3339 as ``isoformat``
+        does, at a fraction of its cost (``isoformat`` formats through ``printf``)."""
         return {
             "alert_id": self.alert_id,
             "borrower_id": self.borrower_id,
@@ -77,7 +78,7 @@ class Alert:
             "reasons": list(self.reasons),
             "treatment": self.treatment,
             "cause_event_id": self.cause_event_id,
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": self.occurred_at,
         }
 
 
@@ -114,7 +115,8 @@ class TierChange:
         self.occurred_at = occurred_at
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """The fields for orjson, which writes ``occurred_at`` in RFC 3339 as ``isoformat``
+        does, at a fraction of its cost (``isoformat`` formats through ``printf``)."""
         return {
             "borrower_id": self.borrower_id,
             "previous_tier": self.previous_tier,
@@ -123,7 +125,7 @@ class TierChange:
             "score": self.score,
             "policy_version": self.policy_version,
             "cause_event_id": self.cause_event_id,
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": self.occurred_at,
         }
 
 
@@ -140,7 +142,7 @@ class Decision:
     borrower_id: Final[str]
     event_id: Final[str]
     occurred_at: Final[datetime]
-    features: Final[Mapping[str, float]]
+    features: Final[dict[str, float]]
     score: Final[float]
     model_version: Final[str]
     tier: Final[str]
@@ -157,7 +159,7 @@ class Decision:
 
     def __init__(
         self, borrower_id: str, event_id: str, occurred_at: datetime,
-        features: Mapping[str, float], score: float, model_version: str, tier: str,
+        features: dict[str, float], score: float, model_version: str, tier: str,
         previous_tier: str | None, reasons: tuple[str, ...], alerts: tuple[Alert, ...],
         duplicate: bool, policy_version: str, outcomes: tuple[Outcome, ...] = (),
         earlier: Decision | None = None,

@@ -34,7 +34,7 @@ class Scorer(Protocol):
         """Names the model (or scorecard) that produced a score; recorded in decisions."""
         ...
 
-    def score(self, features: Mapping[str, float]) -> float:
+    def score(self, features: dict[str, float]) -> float:
         """The probability of going bad given the features."""
         ...
 
@@ -43,13 +43,13 @@ class AnomalyScorer(Protocol):
     """An anomaly detector in River's style: ``score_one`` gives 0 (usual) .. 1 (anomalous).
 
     >>> class Never:
-    ...     def score_one(self, features: Mapping[str, float]) -> float: return 0.0
+    ...     def score_one(self, features: dict[str, float]) -> float: return 0.0
     >>> detector: AnomalyScorer = Never()
     >>> detector.score_one({"dpd_current": 90.0})
     0.0
     """
 
-    def score_one(self, features: Mapping[str, float]) -> float:
+    def score_one(self, features: dict[str, float]) -> float:
         """How unusual these features are, 0..1."""
         ...
 
@@ -92,7 +92,7 @@ class Scorecard:
         version = f"scorecard:{policy.version}"
         return cls(policy.scorecard_intercept, policy.scorecard_points, version)
 
-    def points_for(self, features: Mapping[str, float]) -> dict[str, float]:
+    def points_for(self, features: dict[str, float]) -> dict[str, float]:
         """Each feature's contribution, for explaining a score.
 
         >>> Scorecard(0.0, {"late_6m": 0.5}).points_for({"late_6m": 2.0})
@@ -100,7 +100,7 @@ class Scorecard:
         """
         return {name: weight * features.get(name, 0.0) for name, weight in self.points}
 
-    def score(self, features: Mapping[str, float]) -> float:
+    def score(self, features: dict[str, float]) -> float:
         """The probability of going bad, 0..1 (missing features count as 0).
 
         >>> Scorecard(0.0, {}).score({})

@@ -17,7 +17,6 @@ the tier moves down one step only, starting a new probation for the next step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -85,7 +84,7 @@ class Tiering:
         self.probation_cycles = policy.probation_cycles
         self.probation_seconds = policy.probation_days * DAY
 
-    def assess(self, features: Mapping[str, float], score: float) -> Evidence:
+    def assess(self, features: dict[str, float], score: float) -> Evidence:
         """The tier the evidence alone supports, with reasons most important first."""
         reasons = []
         rank = 0

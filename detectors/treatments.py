@@ -10,7 +10,6 @@ cross-sell only when usage is high and the 12-month record is clean.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from detectors.decision import Alert, alert_id
@@ -23,7 +22,7 @@ _HOUR = 3600.0
 
 
 def situation(
-    tier: str, features: Mapping[str, float], reasons: tuple[str, ...], min_utilisation: float
+    tier: str, features: dict[str, float], reasons: tuple[str, ...], min_utilisation: float
 ) -> str:
     """The key of ``[treatments]`` in the policy that applies.
 
@@ -86,7 +85,7 @@ class Treatments:
         occurred_at: datetime,
         tier: str,
         reasons: tuple[str, ...],
-        features: Mapping[str, float],
+        features: dict[str, float],
     ) -> tuple[Alert, ...]:
         """Alerts for this decision; records what was sent in ``state.alerts_sent``."""
         sent = state.alerts_sent

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -79,10 +78,10 @@ class LiveModels:
     def version(self) -> str:
         return self.hub.version
 
-    def score(self, features: Mapping[str, float]) -> float:
+    def score(self, features: dict[str, float]) -> float:
         return self.hub.score(features)
 
-    def score_one(self, features: Mapping[str, float]) -> float:
+    def score_one(self, features: dict[str, float]) -> float:
         return self.hub.score_one(features)
 
     def swap(self, data: bytes) -> None:

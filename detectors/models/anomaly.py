@@ -56,19 +56,19 @@ class AnomalyWatch:
         )
         self.seen = 0
 
-    def _clip(self, features: Mapping[str, float]) -> dict[str, float]:
+    def _clip(self, features: dict[str, float]) -> dict[str, float]:
         return {
             name: min(high, max(low, float(features.get(name, 0.0))))
             for name, (low, high) in self.ranges.items()
         }
 
-    def score_one(self, features: Mapping[str, float]) -> float:
+    def score_one(self, features: dict[str, float]) -> float:
         """Anomaly score in [0, 1] of these features (0 before anything was learned)."""
         if not self.seen:
             return 0.0
         return min(1.0, max(0.0, float(self.model.score_one(self._clip(features)))))
 
-    def learn_one(self, features: Mapping[str, float]) -> None:
+    def learn_one(self, features: dict[str, float]) -> None:
         """Learn one behaviour vector as usual behaviour."""
         self.model.learn_one(self._clip(features))
         self.seen += 1

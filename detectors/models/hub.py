@@ -19,7 +19,7 @@ matured outcomes to 1 at ``Blend.full``. The weight is part of every score's ver
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from detectors.models.anomaly import AnomalyWatch
@@ -113,7 +113,7 @@ class ModelHub:
             return self.arena.champion.version
         return f"{self.arena.champion.version}+{self.prior.version}@{weight:.2f}"
 
-    def vector(self, features: Mapping[str, float]) -> tuple[float, ...]:
+    def vector(self, features: dict[str, float]) -> tuple[float, ...]:
         """The models' ordered input for these features (absent ones are 0).
 
         >>> from detectors.models.inputs import InputEncoder
@@ -124,7 +124,7 @@ class ModelHub:
         """
         return self.encoder.encode(features)
 
-    def score(self, features: Mapping[str, float]) -> float:
+    def score(self, features: dict[str, float]) -> float:
         """The blended probability of going bad; also fed to the PSI drift watch."""
         weight = self.blend.weight(self.arena.outcomes)  # blend_weight, one call less
         value = self.prior.score(features)
@@ -134,7 +134,7 @@ class ModelHub:
         self.drift.observe_score(value)
         return value
 
-    def score_one(self, features: Mapping[str, float]) -> float:
+    def score_one(self, features: dict[str, float]) -> float:
         """The behaviour anomaly score (River's anomaly-detector method name)."""
         return self.anomaly.score_one(features)
 

@@ -15,8 +15,8 @@ months later.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from detectors.models.outcomes import Snapshot
 
@@ -91,21 +91,25 @@ class InputEncoder:
         >>> InputEncoder(("a", "b"), (Bins("u", (0.5,)),)).snapshot(9.0, {"b": 2.0})
         Snapshot(taken_at=9.0, size=4, inputs=((1, 2.0), (2, 1.0)))
         """
-        inputs: list[tuple[int, float]] = []
+        # The values stay the features' own float objects (typed Any, so compiled code does
+        # not unbox and rebox them): no allocation but the pairs themselves.
+        inputs: list[tuple[int, Any]] = []
         index = 0
         for name in self.raw:
-            value = features.get(name, 0.0)
+            value: Any = features.get(name)
             if value:
                 inputs.append((index, value))
             index += 1
+        hot: Any = 1.0
         for bins in self.binned:
-            inputs.append((index + bins.slot(features.get(bins.feature, 0.0)), 1.0))
+            value = features.get(bins.feature)
+            inputs.append((index + bins.slot(0.0 if value is None else value), hot))
             index += len(bins.edges) + 1
         return Snapshot(taken_at, index, tuple(inputs))
 
-    def encode(self, features: Mapping[str, float]) -> tuple[float, ...]:
+    def encode(self, features: dict[str, float]) -> tuple[float, ...]:
         """The dense input vector of ``features``, in :attr:`names` order."""
-        return self.snapshot(0.0, dict(features)).features
+        return self.snapshot(0.0, features).features
 
 
 RATIO_EDGES = (0.01, 0.05, 0.1, 0.3, 0.6, 0.99, 1.01)

@@ -6,7 +6,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,6 +27,6 @@ class Anomaly(WeakRule):
     description: ClassVar[str] = "the anomaly detector's score is at or above min_score"
     min_score: float = param(0.8, minimum=0.0, maximum=1.0)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether ``anomaly_score`` >= ``min_score``."""
         return features["anomaly_score"] >= self.min_score

@@ -14,7 +14,6 @@ the policy loader can validate a policy file against the rules themselves.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -112,7 +111,7 @@ class Rule:
         """
         return "B"
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether the rule is triggered by these features."""
         raise NotImplementedError
 

@@ -6,7 +6,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -36,7 +35,7 @@ class OverdueElsewhere(StrongRule):
     min_days_small_loan: int = param(1, minimum=1)
     tier: str = param("D", choices=("C", "D"))
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether overdue days elsewhere reach ``min_days`` (small loans: the lower bar)."""
         return (
             features["overdue_elsewhere_days"] >= self.min_days
@@ -58,7 +57,7 @@ class MultiLenderBurst(StrongRule):
     min_lenders: int = param(3, minimum=2)
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether distinct lenders in 30 days >= ``min_lenders``."""
         return features["distinct_lenders_30d"] >= self.min_lenders
 
@@ -81,7 +80,7 @@ class LargeNewDebt(StrongRule):
     min_amount: float = param(1000.0, minimum=0.0)
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether both the ratio and the amount thresholds are reached."""
         return (
             features["new_debt_to_limit_30d"] >= self.min_ratio
@@ -102,6 +101,6 @@ class CreditInquiries(WeakRule):
     description: ClassVar[str] = "min_inquiries or more credit inquiries in 30 days"
     min_inquiries: int = param(3, minimum=1)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether inquiries in 30 days >= ``min_inquiries``."""
         return features["inquiries_30d"] >= self.min_inquiries

@@ -6,7 +6,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -32,7 +31,7 @@ class ContactLost(StrongRule):
     min_days: float = param(7.0, minimum=0.0)
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether the failing run is long enough in checks and in days."""
         return (
             features["failed_contacts"] >= self.min_failed
@@ -53,7 +52,7 @@ class NumberInvalid(StrongRule):
     description: ClassVar[str] = "the latest contact check reported the number invalid"
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether the latest check said ``number_invalid``."""
         return features["number_invalid"] > 0
 
@@ -71,6 +70,6 @@ class FailedContact(WeakRule):
     description: ClassVar[str] = "the latest min_failed contact checks failed"
     min_failed: int = param(1, minimum=1)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether failed checks in a row >= ``min_failed``."""
         return features["failed_contacts"] >= self.min_failed

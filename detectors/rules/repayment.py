@@ -7,7 +7,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -37,7 +36,7 @@ class DaysPastDue30(StrongRule):
     min_days: int = param(30, minimum=1)
     tier: str = param("D", choices=("C", "D"))
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether current days past due >= ``min_days``."""
         return features["dpd_current"] >= self.min_days
 
@@ -56,7 +55,7 @@ class Late1To29(WeakRule):
     min_days: int = param(1, minimum=1)
     max_days: int = param(29, minimum=1)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether ``min_days`` <= current days past due <= ``max_days``."""
         return self.min_days <= features["dpd_current"] <= self.max_days
 
@@ -74,7 +73,7 @@ class MinimumPaymentStreak(WeakRule):
     description: ClassVar[str] = "the last min_streak repayments in a row paid only the minimum"
     min_streak: int = param(3, minimum=1)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether the minimum-payment streak >= ``min_streak``."""
         return features["min_payment_streak"] >= self.min_streak
 
@@ -92,7 +91,7 @@ class HighUtilisation(WeakRule):
     description: ClassVar[str] = "outstanding balance / credit limit at or above min_utilisation"
     min_utilisation: float = param(0.9, minimum=0.0)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether utilisation >= ``min_utilisation``."""
         return features["utilisation"] >= self.min_utilisation
 
@@ -110,7 +109,7 @@ class PartialPayment(WeakRule):
     description: ClassVar[str] = "at least min_count partial payments in the last 90 days"
     min_count: int = param(1, minimum=1)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether partial payments in 90 days >= ``min_count``."""
         return features["partial_payments_90d"] >= self.min_count
 
@@ -128,6 +127,6 @@ class ThirdPartyPayment(WeakRule):
     description: ClassVar[str] = "at least min_count payments by a third party in 90 days"
     min_count: int = param(1, minimum=1)
 
-    def fires(self, features: Mapping[str, float]) -> bool:
+    def fires(self, features: dict[str, float]) -> bool:
         """Whether third-party payments in 90 days >= ``min_count``."""
         return features["third_party_payments_90d"] >= self.min_count
