@@ -71,9 +71,9 @@ class Tiering:
         rules = [cls(**policy.rules[cls.key]) for cls in CATALOGUE if cls.key in policy.rules]
         # Strong rules sorted most severe target tier first; ties keep catalogue order.
         strong = sorted((r for r in rules if r.strong), key=lambda r: -_RANK[r.target_tier])
-        # (code, bound check, tier rank): bound once here, as assess() runs on every event.
-        self.strong = [(r.code, r.fires, _RANK[r.target_tier]) for r in strong]
-        self.weak = [(r.code, r.fires) for r in rules if not r.strong]
+        # (code, condition, tier rank): made once here, as assess() runs on every event.
+        self.strong = [(r.code, r.condition, _RANK[r.target_tier]) for r in strong]
+        self.weak = [(r.code, r.condition) for r in rules if not r.strong]
         # (reason, floor, tier rank), most severe first: the first band the score reaches wins.
         self.bands = [
             (score_reason(tier), floor, _RANK[tier])
@@ -88,8 +88,8 @@ class Tiering:
         """The tier the evidence alone supports, with reasons most important first."""
         reasons = []
         rank = 0
-        for code, fires, tier_rank in self.strong:
-            if fires(features):
+        for code, condition, tier_rank in self.strong:
+            if condition.holds(features):
                 reasons.append(code)
                 if tier_rank > rank:
                     rank = tier_rank
@@ -100,8 +100,8 @@ class Tiering:
                     rank = tier_rank
                 break
         weak = 0
-        for code, fires in self.weak:
-            if fires(features):
+        for code, condition in self.weak:
+            if condition.holds(features):
                 reasons.append(code)
                 weak += 1
         if weak:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from detectors.rules.base import WeakRule, param
+from detectors.rules.conditions import AtLeast, Condition
 
 __all__ = ["Anomaly"]
 
@@ -27,6 +28,7 @@ class Anomaly(WeakRule):
     description: ClassVar[str] = "the anomaly detector's score is at or above min_score"
     min_score: float = param(0.8, minimum=0.0, maximum=1.0)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether ``anomaly_score`` >= ``min_score``."""
-        return features["anomaly_score"] >= self.min_score
+    @property
+    def condition(self) -> Condition:
+        """``anomaly_score`` >= ``min_score``."""
+        return AtLeast("anomaly_score", self.min_score)

@@ -1,4 +1,5 @@
-"""What every rule is: a frozen object with a stable code, thresholds, and ``fires(features)``.
+"""What every rule is: a frozen object with a stable code, thresholds, and the
+:mod:`condition <detectors.rules.conditions>` over the features it fires on.
 
 Thresholds are dataclass fields declared with :func:`param`, which records their bounds, so
 the policy loader can validate a policy file against the rules themselves.
@@ -7,6 +8,8 @@ the policy loader can validate a policy file against the rules themselves.
 >>> rule = DaysPastDue30(min_days=30, tier="D")
 >>> rule.code, rule.strong, rule.fires({"dpd_current": 31.0})
 ('S_DPD_30', True, True)
+>>> rule.condition.holds({"dpd_current": 30.0})
+True
 >>> [p.name for p in rule_params(DaysPastDue30)]
 ['tier', 'min_days']
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from detectors.rules.conditions import Condition
 
 __all__ = ["TIERS", "Param", "Rule", "StrongRule", "WeakRule", "param", "rule_params"]
 
@@ -89,7 +94,7 @@ def rule_params(rule_type: type[Rule]) -> tuple[Param, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Base of all rules; subclasses set the class attributes and implement ``fires``.
+    """Base of all rules; subclasses set the class attributes and give their ``condition``.
 
     >>> Rule().fires({})
     Traceback (most recent call last):
@@ -111,9 +116,14 @@ class Rule:
         """
         return "B"
 
+    @property
+    def condition(self) -> Condition:
+        """What the rule fires on, from its thresholds (the tiering evaluates it directly)."""
+        raise NotImplementedError
+
     def fires(self, features: dict[str, float]) -> bool:
         """Whether the rule is triggered by these features."""
-        raise NotImplementedError
+        return self.condition.holds(features)
 
 
 @dataclass(frozen=True, slots=True)

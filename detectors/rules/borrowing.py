@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from detectors.rules.base import StrongRule, WeakRule, param
+from detectors.rules.conditions import AllOf, AnyOf, AtLeast, Condition
 
 __all__ = ["CreditInquiries", "LargeNewDebt", "MultiLenderBurst", "OverdueElsewhere"]
 
@@ -35,12 +36,13 @@ class OverdueElsewhere(StrongRule):
     min_days_small_loan: int = param(1, minimum=1)
     tier: str = param("D", choices=("C", "D"))
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether overdue days elsewhere reach ``min_days`` (small loans: the lower bar)."""
-        return (
-            features["overdue_elsewhere_days"] >= self.min_days
-            or features["overdue_elsewhere_small_days"] >= self.min_days_small_loan
-        )
+    @property
+    def condition(self) -> Condition:
+        """Overdue days elsewhere reach ``min_days`` (small loans: the lower bar)."""
+        return AnyOf((
+            AtLeast("overdue_elsewhere_days", self.min_days),
+            AtLeast("overdue_elsewhere_small_days", self.min_days_small_loan),
+        ))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,10 @@ class MultiLenderBurst(StrongRule):
     min_lenders: int = param(3, minimum=2)
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether distinct lenders in 30 days >= ``min_lenders``."""
-        return features["distinct_lenders_30d"] >= self.min_lenders
+    @property
+    def condition(self) -> Condition:
+        """Distinct lenders in 30 days >= ``min_lenders``."""
+        return AtLeast("distinct_lenders_30d", self.min_lenders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +83,13 @@ class LargeNewDebt(StrongRule):
     min_amount: float = param(1000.0, minimum=0.0)
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether both the ratio and the amount thresholds are reached."""
-        return (
-            features["new_debt_to_limit_30d"] >= self.min_ratio
-            and features["new_loan_amount_30d"] >= self.min_amount
-        )
+    @property
+    def condition(self) -> Condition:
+        """Both the ratio and the amount thresholds are reached."""
+        return AllOf((
+            AtLeast("new_debt_to_limit_30d", self.min_ratio),
+            AtLeast("new_loan_amount_30d", self.min_amount),
+        ))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,7 @@ class CreditInquiries(WeakRule):
     description: ClassVar[str] = "min_inquiries or more credit inquiries in 30 days"
     min_inquiries: int = param(3, minimum=1)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether inquiries in 30 days >= ``min_inquiries``."""
-        return features["inquiries_30d"] >= self.min_inquiries
+    @property
+    def condition(self) -> Condition:
+        """Inquiries in 30 days >= ``min_inquiries``."""
+        return AtLeast("inquiries_30d", self.min_inquiries)

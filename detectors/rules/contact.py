@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from detectors.rules.base import StrongRule, WeakRule, param
+from detectors.rules.conditions import AllOf, AtLeast, Condition, MoreThan
 
 __all__ = ["ContactLost", "FailedContact", "NumberInvalid"]
 
@@ -31,12 +32,13 @@ class ContactLost(StrongRule):
     min_days: float = param(7.0, minimum=0.0)
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether the failing run is long enough in checks and in days."""
-        return (
-            features["failed_contacts"] >= self.min_failed
-            and features["days_failing"] >= self.min_days
-        )
+    @property
+    def condition(self) -> Condition:
+        """The failing run is long enough in checks and in days."""
+        return AllOf((
+            AtLeast("failed_contacts", self.min_failed),
+            AtLeast("days_failing", self.min_days),
+        ))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +54,10 @@ class NumberInvalid(StrongRule):
     description: ClassVar[str] = "the latest contact check reported the number invalid"
     tier: str = param("C", choices=("C", "D"))
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether the latest check said ``number_invalid``."""
-        return features["number_invalid"] > 0
+    @property
+    def condition(self) -> Condition:
+        """The latest check said ``number_invalid``."""
+        return MoreThan("number_invalid", 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class FailedContact(WeakRule):
     description: ClassVar[str] = "the latest min_failed contact checks failed"
     min_failed: int = param(1, minimum=1)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether failed checks in a row >= ``min_failed``."""
-        return features["failed_contacts"] >= self.min_failed
+    @property
+    def condition(self) -> Condition:
+        """Failed checks in a row >= ``min_failed``."""
+        return AtLeast("failed_contacts", self.min_failed)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from detectors.rules.base import StrongRule, WeakRule, param
+from detectors.rules.conditions import AtLeast, Between, Condition
 
 __all__ = [
     "DaysPastDue30",
@@ -36,9 +37,10 @@ class DaysPastDue30(StrongRule):
     min_days: int = param(30, minimum=1)
     tier: str = param("D", choices=("C", "D"))
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether current days past due >= ``min_days``."""
-        return features["dpd_current"] >= self.min_days
+    @property
+    def condition(self) -> Condition:
+        """Current days past due >= ``min_days``."""
+        return AtLeast("dpd_current", self.min_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,10 @@ class Late1To29(WeakRule):
     min_days: int = param(1, minimum=1)
     max_days: int = param(29, minimum=1)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether ``min_days`` <= current days past due <= ``max_days``."""
-        return self.min_days <= features["dpd_current"] <= self.max_days
+    @property
+    def condition(self) -> Condition:
+        """``min_days`` <= current days past due <= ``max_days``."""
+        return Between("dpd_current", self.min_days, self.max_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +76,10 @@ class MinimumPaymentStreak(WeakRule):
     description: ClassVar[str] = "the last min_streak repayments in a row paid only the minimum"
     min_streak: int = param(3, minimum=1)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether the minimum-payment streak >= ``min_streak``."""
-        return features["min_payment_streak"] >= self.min_streak
+    @property
+    def condition(self) -> Condition:
+        """The minimum-payment streak >= ``min_streak``."""
+        return AtLeast("min_payment_streak", self.min_streak)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +95,10 @@ class HighUtilisation(WeakRule):
     description: ClassVar[str] = "outstanding balance / credit limit at or above min_utilisation"
     min_utilisation: float = param(0.9, minimum=0.0)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether utilisation >= ``min_utilisation``."""
-        return features["utilisation"] >= self.min_utilisation
+    @property
+    def condition(self) -> Condition:
+        """Utilisation >= ``min_utilisation``."""
+        return AtLeast("utilisation", self.min_utilisation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +114,10 @@ class PartialPayment(WeakRule):
     description: ClassVar[str] = "at least min_count partial payments in the last 90 days"
     min_count: int = param(1, minimum=1)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether partial payments in 90 days >= ``min_count``."""
-        return features["partial_payments_90d"] >= self.min_count
+    @property
+    def condition(self) -> Condition:
+        """Partial payments in 90 days >= ``min_count``."""
+        return AtLeast("partial_payments_90d", self.min_count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,7 @@ class ThirdPartyPayment(WeakRule):
     description: ClassVar[str] = "at least min_count payments by a third party in 90 days"
     min_count: int = param(1, minimum=1)
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether third-party payments in 90 days >= ``min_count``."""
-        return features["third_party_payments_90d"] >= self.min_count
+    @property
+    def condition(self) -> Condition:
+        """Third-party payments in 90 days >= ``min_count``."""
+        return AtLeast("third_party_payments_90d", self.min_count)

@@ -1,0 +1,119 @@
+"""What a rule fires on: comparisons of features with the rule's thresholds, as objects.
+
+The tiering asks every rule on every event. A rule states its test as a condition, which
+the compiled build (``make compiled``) turns into native code; a call into each rule's own
+Python method cost about ten times the comparison it made.
+
+>>> lost = AllOf((AtLeast("failed_contacts", 3.0), AtLeast("days_failing", 7.0)))
+>>> lost.holds({"failed_contacts": 4.0, "days_failing": 9.5})
+True
+>>> lost
+AllOf((AtLeast('failed_contacts', 3.0), AtLeast('days_failing', 7.0)))
+"""
+
+from __future__ import annotations
+
+__all__ = ["AllOf", "AnyOf", "AtLeast", "Between", "Condition", "MoreThan"]
+
+
+class Condition:
+    """A test of one event's features.
+
+    >>> Condition().holds({})
+    Traceback (most recent call last):
+    ...
+    NotImplementedError
+    """
+
+    def holds(self, features: dict[str, float]) -> bool:
+        """Whether the features meet the condition (a missing feature is a KeyError)."""
+        raise NotImplementedError
+
+
+class AtLeast(Condition):
+    """``features[feature] >= bound``.
+
+    >>> AtLeast("dpd_current", 30).holds({"dpd_current": 30.0})
+    True
+    """
+
+    def __init__(self, feature: str, bound: float) -> None:
+        self.feature = feature
+        self.bound = bound
+
+    def holds(self, features: dict[str, float]) -> bool:
+        return features[self.feature] >= self.bound
+
+    def __repr__(self) -> str:
+        return f"AtLeast({self.feature!r}, {self.bound!r})"
+
+
+class MoreThan(Condition):
+    """``features[feature] > bound``.
+
+    >>> MoreThan("number_invalid", 0).holds({"number_invalid": 0.0})
+    False
+    """
+
+    def __init__(self, feature: str, bound: float) -> None:
+        self.feature = feature
+        self.bound = bound
+
+    def holds(self, features: dict[str, float]) -> bool:
+        return features[self.feature] > self.bound
+
+    def __repr__(self) -> str:
+        return f"MoreThan({self.feature!r}, {self.bound!r})"
+
+
+class Between(Condition):
+    """``low <= features[feature] <= high``.
+
+    >>> Between("dpd_current", 1, 29).holds({"dpd_current": 29.0})
+    True
+    """
+
+    def __init__(self, feature: str, low: float, high: float) -> None:
+        self.feature = feature
+        self.low = low
+        self.high = high
+
+    def holds(self, features: dict[str, float]) -> bool:
+        return self.low <= features[self.feature] <= self.high
+
+    def __repr__(self) -> str:
+        return f"Between({self.feature!r}, {self.low!r}, {self.high!r})"
+
+
+class AllOf(Condition):
+    """Every part holds.
+
+    >>> AllOf((AtLeast("a", 1), AtLeast("b", 1))).holds({"a": 1.0, "b": 0.0})
+    False
+    """
+
+    def __init__(self, parts: tuple[Condition, ...]) -> None:
+        self.parts = parts
+
+    def holds(self, features: dict[str, float]) -> bool:
+        return all(part.holds(features) for part in self.parts)
+
+    def __repr__(self) -> str:
+        return f"AllOf({self.parts!r})"
+
+
+class AnyOf(Condition):
+    """At least one part holds.
+
+    >>> AnyOf((AtLeast("a", 1), AtLeast("b", 1))).holds({"a": 1.0, "b": 0.0})
+    True
+    """
+
+    def __init__(self, parts: tuple[Condition, ...]) -> None:
+        self.parts = parts
+
+    def holds(self, features: dict[str, float]) -> bool:
+        return any(part.holds(features) for part in self.parts)
+
+    def __repr__(self) -> str:
+        return f"AnyOf({self.parts!r})"
