@@ -111,9 +111,7 @@ class Monitor:
                 dpd = max(dpd, event.days_past_due)
                 if in_time:
                     snapshot = self.encoder.snapshot(ts, features)
-            state.pending, outcomes = self._outcome_rule.advance(
-                state.pending, occurred_at, dpd, snapshot
-            )
+            state.pending, outcomes = self._outcome_rule.advance(state.pending, ts, dpd, snapshot)
         return state, Decision(
             state.borrower_id, event.event_id, occurred_at, features, score, version, tier,
             previous, reasons, alerts, False, policy_version, outcomes,

@@ -59,8 +59,9 @@ FEATURE_NAMES = (
     "contact_known", "last_contact_reachable",
     "anomaly_score",
 )  # fmt: skip
-_NO_BORROWINGS = dict.fromkeys(BORROWING_FEATURES, 0.0)
-_NO_RECENT_CYCLES = dict.fromkeys(RECENT_CYCLE_FEATURES, 0.0)
+# Every feature at 0, in FEATURE_NAMES order: each call starts from a copy (a copy of a dict
+# with the same keys is one block copy; inserting the keys one by one resized it twice).
+_ZEROS = dict.fromkeys(FEATURE_NAMES, 0.0)
 _D90, _D180 = 90 * DAY, 180 * DAY
 
 
@@ -94,15 +95,16 @@ def compute_features(state: BorrowerState) -> dict[str, float]:
     True
     """
     now = state.now
-    features = _repayment_features(state, now)
-    borrowing = _borrowing_features(state, now, features["credit_limit"])
-    features.update(borrowing)
+    features = _ZEROS.copy()
+    limit = _add_repayment_features(features, state, now)
+    if state.borrowings:  # most borrowers, most of the time: all zero
+        _add_borrowing_features(features, state, now, limit)
     _add_contact_features(features, state, now)
-    features["anomaly_score"] = 0.0
     return features
 
 
-def _repayment_features(state: BorrowerState, now: float) -> dict[str, float]:
+def _add_repayment_features(features: dict[str, float], state: BorrowerState, now: float) -> float:
+    """Sets the repayment features; returns our total credit limit."""
     rows = state.repayments
     cut180, cut90 = now - _D180, now - _D90
     # One pass over the rows, oldest first (the sums depend on the order); each window is
@@ -147,24 +149,21 @@ def _repayment_features(state: BorrowerState, now: float) -> dict[str, float]:
         balance += loan_balance
         limit += loan_limit
     last = rows[-1] if rows else None
-    features = {
-        "dpd_current": float(current),
-        "dpd_max_90d": float(max(current, max90)),
-        "dpd_max_180d": float(max(current, max180)),
-        "dpd_max_365d": float(max(current, max365)),
-        "late_3m": float(late90),
-        "late_6m": float(late180),
-        "late_12m": float(late365),
-        "min_payment_streak": float(streak),
-        "payment_ratio": (last[2] / last[3] if last[3] else 1.0) if last else 1.0,
-        "payment_ratio_180d": paid180 / due180 if due180 else 1.0,
-        "utilisation": balance / limit if limit else 0.0,
-        "partial_payments_90d": float(partial),
-        "third_party_payments_90d": float(third),
-        "credit_limit": limit,
-        "paid_to_limit_180d": paid180 / limit if limit else 0.0,
-    }
-    features.update(_NO_RECENT_CYCLES)
+    features["dpd_current"] = float(current)
+    features["dpd_max_90d"] = float(max(current, max90))
+    features["dpd_max_180d"] = float(max(current, max180))
+    features["dpd_max_365d"] = float(max(current, max365))
+    features["late_3m"] = float(late90)
+    features["late_6m"] = float(late180)
+    features["late_12m"] = float(late365)
+    features["min_payment_streak"] = float(streak)
+    features["payment_ratio"] = (last[2] / last[3] if last[3] else 1.0) if last else 1.0
+    features["payment_ratio_180d"] = paid180 / due180 if due180 else 1.0
+    features["utilisation"] = balance / limit if limit else 0.0
+    features["partial_payments_90d"] = float(partial)
+    features["third_party_payments_90d"] = float(third)
+    features["credit_limit"] = limit
+    features["paid_to_limit_180d"] = paid180 / limit if limit else 0.0
     # Fewer rows than cycles leave the last cycles at their zero values.
     cycles = zip(_RECENT_CYCLE_KEYS, reversed(rows), strict=False)
     for (dpd_key, full_key, no_due_key), row in cycles:
@@ -173,12 +172,12 @@ def _repayment_features(state: BorrowerState, now: float) -> dict[str, float]:
             features[full_key] = 1.0
         if row[3] == 0:
             features[no_due_key] = 1.0
-    return features
+    return limit
 
 
-def _borrowing_features(state: BorrowerState, now: float, limit: float) -> dict[str, float]:
-    if not state.borrowings:  # most borrowers, most of the time: skip the loop
-        return _NO_BORROWINGS
+def _add_borrowing_features(
+    features: dict[str, float], state: BorrowerState, now: float, limit: float
+) -> None:
     d30 = now - 30 * DAY
     loans30 = loans90 = inquiries30 = inquiries90 = small = overdue = overdue_small = 0
     amount30 = amount90 = 0.0
@@ -204,21 +203,19 @@ def _borrowing_features(state: BorrowerState, now: float, limit: float) -> dict[
             loans30 += 1
             amount30 += amount
             lenders30.add(lender_id)
-    return {
-        "new_loans_30d": float(loans30),
-        "new_loans_90d": float(loans90),
-        "new_loan_amount_30d": amount30,
-        "new_loan_amount_90d": amount90,
-        "distinct_lenders_30d": float(len(lenders30)),
-        "distinct_lenders_90d": float(len(lenders90)),
-        "lender_types_90d": float(len(types90)),
-        "small_loans_90d": float(small),
-        "inquiries_30d": float(inquiries30),
-        "inquiries_90d": float(inquiries90),
-        "new_debt_to_limit_30d": amount30 / limit if limit else 0.0,
-        "overdue_elsewhere_days": float(overdue),
-        "overdue_elsewhere_small_days": float(overdue_small),
-    }
+    features["new_loans_30d"] = float(loans30)
+    features["new_loans_90d"] = float(loans90)
+    features["new_loan_amount_30d"] = amount30
+    features["new_loan_amount_90d"] = amount90
+    features["distinct_lenders_30d"] = float(len(lenders30))
+    features["distinct_lenders_90d"] = float(len(lenders90))
+    features["lender_types_90d"] = float(len(types90))
+    features["small_loans_90d"] = float(small)
+    features["inquiries_30d"] = float(inquiries30)
+    features["inquiries_90d"] = float(inquiries90)
+    features["new_debt_to_limit_30d"] = amount30 / limit if limit else 0.0
+    features["overdue_elsewhere_days"] = float(overdue)
+    features["overdue_elsewhere_small_days"] = float(overdue_small)
 
 
 def _add_contact_features(features: dict[str, float], state: BorrowerState, now: float) -> None:

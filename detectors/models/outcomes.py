@@ -4,14 +4,14 @@ A snapshot is *bad* when the borrower reaches the bad definition (``bad_dpd`` da
 within ``horizon_days`` of the snapshot, and *good* once the horizon has passed clean. Either
 way it leaves the pending list exactly once, and only then may a model learn from it.
 
->>> from datetime import datetime, timedelta, timezone
->>> t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+>>> from datetime import datetime, timezone
+>>> t0 = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
 >>> rule = OutcomeRule(bad_dpd=30, horizon_days=90, max_pending=4)
->>> first = Snapshot.of(t0.timestamp(), (1.0, 2.0))
+>>> first = Snapshot.of(t0, (1.0, 2.0))
 >>> pending, matured = rule.advance((), t0, days_past_due=0, snapshot=first)
 >>> matured, len(pending)
 ((), 1)
->>> pending, matured = rule.advance(pending, t0 + timedelta(days=40), days_past_due=35)
+>>> pending, matured = rule.advance(pending, t0 + 40 * 86_400, days_past_due=35)
 >>> [(o.label, o.features) for o in matured], pending
 ([(1, (1.0, 2.0))], ())
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from operator import attrgetter
 from typing import Any, Final
 
@@ -149,40 +149,38 @@ class OutcomeRule:
     def advance(
         self,
         pending: tuple[Snapshot, ...],
-        now: datetime,
+        now: float,
         days_past_due: int,
         snapshot: Snapshot | None = None,
     ) -> tuple[tuple[Snapshot, ...], tuple[Outcome, ...]]:
-        """Mature what ``now`` decides, then add ``snapshot`` (taken at ``now``) if given.
+        """Mature what event time ``now`` (POSIX seconds) decides, then add ``snapshot``
+        (taken at ``now``) if given.
 
         An event older than a snapshot (a late arrival) cannot mature it: outcomes only
         look forward from the moment the score was made.
 
-        >>> from datetime import datetime, timezone
-        >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
         >>> rule = OutcomeRule(max_pending=2)
-        >>> pending, _ = rule.advance((), t, 0, Snapshot.of(t.timestamp(), (1.0,)))
-        >>> pending, matured = rule.advance(pending, t + rule.horizon, 0)
+        >>> pending, _ = rule.advance((), 0.0, 0, Snapshot.of(0.0, (1.0,)))
+        >>> pending, matured = rule.advance(pending, rule.horizon.total_seconds(), 0)
         >>> [o.label for o in matured]
         [0]
         """
         if not pending and snapshot is None:  # most events of most borrowers: nothing to do
             return (), ()
-        stamp = now.timestamp()
         # Whole days (the field's type): exactly the seconds of ``self.horizon``, without
         # building a timedelta on every event.
         horizon_s = self.horizon_days * _DAY
         bad = days_past_due >= self.bad_dpd
-        if snapshot is None and not bad and stamp - pending[0].taken_at < horizon_s:
+        if snapshot is None and not bad and now - pending[0].taken_at < horizon_s:
             return pending, ()  # the oldest (first) snapshot is inside its horizon: no change
         kept: list[Snapshot] = []
         matured: list[Outcome] = []
         for item in pending:
-            age = stamp - item.taken_at
+            age = now - item.taken_at
             if age <= 0:
                 kept.append(item)
             elif bad and age <= horizon_s:
-                matured.append(Outcome(item, 1, stamp))
+                matured.append(Outcome(item, 1, now))
             elif age >= horizon_s:
                 matured.append(Outcome(item, 0, item.taken_at + horizon_s))
             else:

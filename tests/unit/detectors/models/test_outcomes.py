@@ -14,18 +14,19 @@ DAY = 86400.0
 RULE = OutcomeRule(bad_dpd=30, horizon_days=90, max_pending=4)
 
 
-def at(day: float) -> datetime:
-    return T0 + timedelta(days=day)
+def at(day: float) -> float:
+    """``day`` days after T0, in POSIX seconds (the event time outcomes work in)."""
+    return (T0 + timedelta(days=day)).timestamp()
 
 
-def snap(moment: datetime, value: float) -> Snapshot:
+def snap(moment: float, value: float) -> Snapshot:
     """A one-input snapshot taken at ``moment``."""
-    return Snapshot.of(moment.timestamp(), (value,))
+    return Snapshot.of(moment, (value,))
 
 
 def test_nothing_matures_before_the_horizon_without_a_bad_event() -> None:
     pending, _ = RULE.advance((), at(0), 0, snap(at(0), 1.0))
-    one_second_short = T0 + RULE.horizon - timedelta(seconds=1)
+    one_second_short = at(90) - 1.0
     pending, matured = RULE.advance(pending, one_second_short, days_past_due=29)
     assert matured == () and [s.features for s in pending] == [(1.0,)]
 
@@ -35,20 +36,20 @@ def test_good_exactly_at_the_horizon_and_dated_at_the_horizon() -> None:
     pending, matured = RULE.advance(pending, at(90), days_past_due=0)
     assert pending == ()
     assert [(o.label, o.features, o.matured_at) for o in matured] == [
-        (0, (1.0,), at(90).timestamp())
+        (0, (1.0,), at(90))
     ]
 
 
 def test_good_matured_late_is_still_dated_at_the_horizon() -> None:
     pending, _ = RULE.advance((), at(0), 0, snap(at(0), 1.0))
     _, matured = RULE.advance(pending, at(400), days_past_due=0)
-    assert [(o.label, o.matured_at) for o in matured] == [(0, at(90).timestamp())]
+    assert [(o.label, o.matured_at) for o in matured] == [(0, at(90))]
 
 
 def test_bad_at_the_last_moment_of_the_horizon_wins_over_good() -> None:
     pending, _ = RULE.advance((), at(0), 0, snap(at(0), 1.0))
     _, matured = RULE.advance(pending, at(90), days_past_due=30)
-    assert [(o.label, o.matured_at) for o in matured] == [(1, at(90).timestamp())]
+    assert [(o.label, o.matured_at) for o in matured] == [(1, at(90))]
 
 
 def test_bad_after_the_horizon_is_not_this_snapshots_outcome() -> None:
@@ -62,7 +63,7 @@ def test_dpd_below_the_bad_definition_is_not_bad() -> None:
     pending, matured = RULE.advance(pending, at(10), days_past_due=29)
     assert matured == () and len(pending) == 1
     pending, matured = RULE.advance(pending, at(11), days_past_due=30)
-    assert [(o.label, o.matured_at) for o in matured] == [(1, at(11).timestamp())]
+    assert [(o.label, o.matured_at) for o in matured] == [(1, at(11))]
 
 
 def test_an_event_at_or_before_the_snapshot_cannot_mature_it() -> None:
@@ -86,7 +87,7 @@ def test_full_pending_drops_the_oldest_unlabelled() -> None:
         pending, matured = rule.advance(pending, at(day), 0, snap(at(day), float(day)))
         assert matured == ()
     assert [s.features for s in pending] == [(2.0,), (3.0,), (4.0,)]
-    assert [s.taken_at for s in pending] == [at(d).timestamp() for d in (2, 3, 4)]
+    assert [s.taken_at for s in pending] == [at(d) for d in (2, 3, 4)]
 
 
 def test_a_late_snapshot_older_than_a_full_list_is_the_one_dropped() -> None:
@@ -141,8 +142,7 @@ def test_advance_matures_each_snapshot_once_and_only_when_decided(
     pending: tuple[Snapshot, ...] = ()
     matured_ids: list[float] = []
     for n, (seconds, dpd, snapshot) in enumerate(events):
-        now = T0 + timedelta(seconds=seconds)
-        stamp = now.timestamp()
+        stamp = now = T0.timestamp() + seconds
         bad = dpd >= rule.bad_dpd
         before = {s.features[0]: s for s in pending}
         new = (float(n),) if snapshot else None
