@@ -125,9 +125,10 @@ def read_number(
     value: Any = obj.get(name)
     kind = type(value)
     if kind is float or kind is int:
-        if value > 0 or (value == 0 and not positive):
-            if kind is int or math.isfinite(value):
-                return float(value)
+        number: float = value  # compiled: converted once, then compared as a C double
+        if number > 0.0 or (number == 0.0 and not positive):
+            if kind is int or math.isfinite(number):
+                return float(number)
             raise EventError(name, f"must be finite, got {value!r}")
         raise EventError(name, f"must be {'>' if positive else '>='} 0, got {value!r}")
     if value is None:

@@ -285,10 +285,8 @@ def _decode_v2(body: list[Any]) -> BorrowerState:
          tuple((queue, severity, treatment) for queue, severity, treatment in actions))
         for event_id, ts, previous, tier, reasons, score, model, policy, actions in body[16]
     ]  # fmt: skip
-    state.pending = tuple(
-        Snapshot(taken_at, size, tuple((index, value) for index, value in nonzero))
-        for taken_at, size, nonzero in body[15]
-    )
+    state.pending = tuple(Snapshot.from_pairs(taken_at, size, nonzero)
+                          for taken_at, size, nonzero in body[15])  # fmt: skip
     return state
 
 

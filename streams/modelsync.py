@@ -43,7 +43,7 @@ def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
     """A matured outcome as JSON for the training topic (features stored sparse).
 
     >>> from detectors.models.outcomes import Snapshot
-    >>> outcome_message("b1", Outcome(Snapshot(10.0, 2, ((1, 2.0),)), 1, 20.0))
+    >>> outcome_message("b1", Outcome(Snapshot(10.0, 2, (1,), (2.0,)), 1, 20.0))
     b'{"borrower_id":"b1","taken_at":10.0,"matured_at":20.0,"label":1,"size":2,"features":[[1,2.0]]}'
     """
     snapshot = outcome.snapshot
@@ -62,8 +62,7 @@ def parse_outcome(data: bytes) -> Outcome:
     ((3.0, 0.0), 0)
     """
     body = json.loads(data)
-    inputs = tuple((index, value) for index, value in body["features"])
-    snapshot = Snapshot(body["taken_at"], body["size"], inputs)
+    snapshot = Snapshot.from_pairs(body["taken_at"], body["size"], body["features"])
     return Outcome(snapshot, body["label"], body["matured_at"])
 
 

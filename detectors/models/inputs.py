@@ -89,23 +89,26 @@ class InputEncoder:
         repayment: most of the inputs are 0, and a dense vector cost three times as much).
 
         >>> InputEncoder(("a", "b"), (Bins("u", (0.5,)),)).snapshot(9.0, {"b": 2.0})
-        Snapshot(taken_at=9.0, size=4, inputs=((1, 2.0), (2, 1.0)))
+        Snapshot(taken_at=9.0, size=4, indices=(1, 2), values=(2.0, 1.0))
         """
         # The values stay the features' own float objects (typed Any, so compiled code does
-        # not unbox and rebox them): no allocation but the pairs themselves.
-        inputs: list[tuple[int, Any]] = []
+        # not unbox and rebox them): nothing is allocated but the two tuples kept.
+        indices: list[int] = []
+        values: list[Any] = []
         index = 0
         for name in self.raw:
             value: Any = features.get(name)
             if value:
-                inputs.append((index, value))
+                indices.append(index)
+                values.append(value)
             index += 1
         hot: Any = 1.0
         for bins in self.binned:
             value = features.get(bins.feature)
-            inputs.append((index + bins.slot(0.0 if value is None else value), hot))
+            indices.append(index + bins.slot(0.0 if value is None else value))
+            values.append(hot)
             index += len(bins.edges) + 1
-        return Snapshot(taken_at, index, tuple(inputs))
+        return Snapshot(taken_at, index, tuple(indices), tuple(values))
 
     def encode(self, features: dict[str, float]) -> tuple[float, ...]:
         """The dense input vector of ``features``, in :attr:`names` order."""

@@ -57,33 +57,60 @@ def dense(size: int, pairs: Iterable[Sequence[Any]]) -> tuple[float, ...]:
 @dataclass(slots=True, init=False)
 class Snapshot:
     """The model inputs of one scoring moment, waiting for their outcome: ``size`` inputs,
-    of which ``inputs`` holds the non-zero ones (see :meth:`InputEncoder.snapshot`).
+    of which the non-zero ones are at ``indices`` with ``values`` (see
+    :meth:`InputEncoder.snapshot`). Two tuples rather than a pair per input: a borrower keeps
+    its snapshots for months, and every object kept is one more for the garbage collector
+    to scan.
 
-    >>> snap = Snapshot(taken_at=0.0, size=3, inputs=((1, 0.5),))
-    >>> snap.features, Snapshot.of(0.0, (0.0, 0.5, 0.0)) == snap
-    ((0.0, 0.5, 0.0), True)
+    >>> snap = Snapshot(taken_at=0.0, size=3, indices=(1,), values=(0.5,))
+    >>> snap.features, snap.inputs, Snapshot.of(0.0, (0.0, 0.5, 0.0)) == snap
+    ((0.0, 0.5, 0.0), ((1, 0.5),), True)
     """
 
     taken_at: Final[float]  # POSIX seconds of event time; compact in state bytes
     size: Final[int]
-    inputs: Final[SparseInputs]
+    indices: Final[tuple[int, ...]]
+    values: Final[tuple[float, ...]]
     _sparse_json: bytes | None = field(init=False, compare=False, repr=False)
 
-    def __init__(self, taken_at: float, size: int, inputs: SparseInputs) -> None:
+    def __init__(
+        self, taken_at: float, size: int, indices: tuple[int, ...], values: tuple[float, ...]
+    ) -> None:
         self.taken_at = taken_at
         self.size = size
-        self.inputs = inputs
+        self.indices = indices
+        self.values = values
         self._sparse_json = None
+
+    @classmethod
+    def from_pairs(cls, taken_at: float, size: int, pairs: Iterable[Sequence[Any]]) -> Snapshot:
+        """The snapshot of ``size`` inputs given as non-zero (index, value) pairs (pairs may
+        come as JSON arrays).
+
+        >>> Snapshot.from_pairs(1.0, 4, [[3, 2.0]]).features
+        (0.0, 0.0, 0.0, 2.0)
+        """
+        indices: list[int] = []
+        values: list[float] = []
+        for index, value in pairs:
+            indices.append(index)
+            values.append(value)
+        return cls(taken_at, size, tuple(indices), tuple(values))
 
     @classmethod
     def of(cls, taken_at: float, values: Sequence[float]) -> Snapshot:
         """The snapshot of a dense input vector."""
-        return cls(taken_at, len(values), sparse(values))
+        return cls.from_pairs(taken_at, len(values), sparse(values))
+
+    @property
+    def inputs(self) -> SparseInputs:
+        """The non-zero inputs as (index, value) pairs, ascending."""
+        return tuple(zip(self.indices, self.values, strict=True))
 
     @property
     def features(self) -> tuple[float, ...]:
         """All ``size`` inputs, dense, in the encoder's order (what a model learns from)."""
-        return dense(self.size, self.inputs)
+        return dense(self.size, zip(self.indices, self.values, strict=True))
 
     @property
     def sparse_json(self) -> bytes:
@@ -92,7 +119,7 @@ class Snapshot:
         Made once: a pending snapshot is written with its borrower's state at every change
         of that state.
 
-        >>> Snapshot(5.0, 3, ((1, 2.5),)).sparse_json
+        >>> Snapshot(5.0, 3, (1,), (2.5,)).sparse_json
         b'[5.0,3,[[1,2.5]]]'
         """
         encoded = self._sparse_json
