@@ -49,6 +49,11 @@ class ModelHub:
     label_hold_s: float = 0.0
     watermark: float = float("-inf")
     held: list[tuple[float, int, int, tuple[tuple[int, float], ...], int]]
+    # Derived (see _refresh): the champion's share of the score, and the name every score
+    # carries (the prior's until the blend starts, the champion's once it is complete, and
+    # both with the weight in between).
+    blend_weight: float
+    version: str
 
     def __init__(
         self,
@@ -72,6 +77,25 @@ class ModelHub:
         # (release at, sequence, size, non-zero (index, value) features, label), a heap;
         # sparse, as it travels in every checkpoint
         self.held = []
+        self._refresh()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled from a checkpoint (of this or an earlier release): its attributes, then
+        what :meth:`_refresh` derives from them."""
+        self.__dict__.update(state)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Derive the blend weight and the version from the outcomes learned so far: every
+        score reads them, and they change only when the models learn."""
+        weight = self.blend.weight(self.arena.outcomes)
+        self.blend_weight = weight
+        if weight == 0.0:
+            self.version = self.prior.version
+        elif weight == 1.0:
+            self.version = self.arena.champion.version
+        else:
+            self.version = f"{self.arena.champion.version}+{self.prior.version}@{weight:.2f}"
 
     @classmethod
     def default(
@@ -98,21 +122,6 @@ class ModelHub:
         return cls(arena, prior, blend or Blend(), encoder, anomaly=AnomalyWatch(seed=seed),
                    label_hold_s=label_hold_s)  # fmt: skip
 
-    @property
-    def blend_weight(self) -> float:
-        return self.blend.weight(self.arena.outcomes)
-
-    @property
-    def version(self) -> str:
-        """The prior's version until the blend starts, the champion's once it is complete,
-        and both with the weight in between."""
-        weight = self.blend_weight
-        if weight == 0.0:
-            return self.prior.version
-        if weight == 1.0:
-            return self.arena.champion.version
-        return f"{self.arena.champion.version}+{self.prior.version}@{weight:.2f}"
-
     def vector(self, features: dict[str, float]) -> tuple[float, ...]:
         """The models' ordered input for these features (absent ones are 0).
 
@@ -126,7 +135,7 @@ class ModelHub:
 
     def score(self, features: dict[str, float]) -> float:
         """The blended probability of going bad; also fed to the PSI drift watch."""
-        weight = self.blend.weight(self.arena.outcomes)  # blend_weight, one call less
+        weight = self.blend_weight
         value = self.prior.score(features)
         if weight > 0.0:
             model = self.arena.champion.predict(self.vector(features))
@@ -172,6 +181,7 @@ class ModelHub:
     def learn_vector(self, values: Sequence[float], label: int) -> Promotion | None:
         """Learn one labelled vector (the evaluation's delayed final labels come this way)."""
         champion_score, promotion = self.arena.learn(values, label)
+        self._refresh()
         self.anomaly.learn_one(dict(zip(self.encoder.names, values, strict=True)))
         self.drift.observe_loss(log_loss([champion_score], [label]))
         return promotion

@@ -193,3 +193,16 @@ def test_the_hub_scores_anomalies_and_learns_them_only_from_matured_outcomes() -
     odd = hub.score_one(_behaviour(rng, odd=True))
     assert odd > max(usual)
     assert hub.anomaly.seen == 600  # scoring read the model, it did not learn
+
+
+def test_a_hub_pickled_before_weight_and_version_were_kept_loads_with_them() -> None:
+    hub = _hub(start=2, full=6)
+    rng = random.Random(3)
+    for _ in range(4):
+        f = _features(rng)
+        hub.learn_vector(hub.vector(f), _label(f))
+    older = {k: v for k, v in vars(hub).items() if k not in ("blend_weight", "version")}
+    restored = ModelHub.__new__(ModelHub)
+    restored.__setstate__(older)
+    assert (restored.blend_weight, restored.version) == (hub.blend_weight, hub.version)
+    assert hub.version.startswith("logistic@4+card@")
