@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Final
 
 from detectors.decision import Alert, Decision, alert_id
 from detectors.events import ContactStatus, Event, NewBorrowing, Repayment
@@ -33,7 +34,7 @@ from detectors.treatments import Treatments
 
 __all__ = ["Monitor"]
 
-_CONTACT_OUTCOME = {"reachable": CONTACT_REACHED, "number_invalid": CONTACT_INVALID}
+_CONTACT_OUTCOME: Final = {"reachable": CONTACT_REACHED, "number_invalid": CONTACT_INVALID}
 
 
 class Monitor:

@@ -48,10 +48,12 @@ __all__ = [
     "parse_event",
 ]
 
-LENDER_TYPES = ("bank", "consumer_finance", "microloan", "p2p", "bnpl", "credit_card", "other")
-BORROWING_KINDS = ("new_loan", "credit_inquiry")
-CHANNELS = ("phone", "sms", "email", "app")
-CONTACT_STATUSES = (
+LENDER_TYPES: Final = (
+    "bank", "consumer_finance", "microloan", "p2p", "bnpl", "credit_card", "other",
+)  # fmt: skip
+BORROWING_KINDS: Final = ("new_loan", "credit_inquiry")
+CHANNELS: Final = ("phone", "sms", "email", "app")
+CONTACT_STATUSES: Final = (
     "reachable",
     "no_answer",
     "unreachable",
@@ -60,8 +62,10 @@ CONTACT_STATUSES = (
     "suspended",
     "wrong_party",
 )
-SCHEMA_VERSION = 1
-_COMMON = frozenset({"event_id", "event_type", "borrower_id", "occurred_at", "schema_version"})
+SCHEMA_VERSION: Final = 1
+_COMMON: Final = frozenset(
+    {"event_id", "event_type", "borrower_id", "occurred_at", "schema_version"}
+)
 
 
 @dataclass(slots=True, init=False)
@@ -192,7 +196,7 @@ class ContactStatus:
 
 Event = Repayment | NewBorrowing | ContactStatus
 
-_OPTIONAL_NAMES = (
+_OPTIONAL_NAMES: Final = (
     "minimum_due",
     "outstanding_balance",
     "credit_limit",
@@ -215,7 +219,7 @@ def _repayment(
         outstanding_balance=read_number(obj, "outstanding_balance", required=False),
         credit_limit=read_number(obj, "credit_limit", required=False, positive=True),
         paid_by_third_party=read_bool(obj, "paid_by_third_party", default=False),
-        extra=_extra(obj, _REPAYMENT_FIELDS),
+        extra=_extra(obj, _REPAYMENT_FIELDS, _REPAYMENT_OPTIONAL),
     )
 
 
@@ -229,7 +233,7 @@ def _new_borrowing(
         kind=read_choice(obj, "kind", BORROWING_KINDS, default="new_loan"),
         amount=read_number(obj, "amount", required=False),
         overdue_days_elsewhere=read_count(obj, "overdue_days_elsewhere", required=False),
-        extra=_extra(obj, _BORROWING_FIELDS),
+        extra=_extra(obj, _BORROWING_FIELDS, _BORROWING_OPTIONAL),
     )
 
 
@@ -240,24 +244,40 @@ def _contact_status(
         event_id, borrower_id, at,
         channel=read_choice(obj, "channel", CHANNELS),
         status=read_choice(obj, "status", CONTACT_STATUSES),
-        extra=_extra(obj, _CONTACT_FIELDS),
+        extra=_extra(obj, _CONTACT_FIELDS, _CONTACT_OPTIONAL),
     )
 
 
-_REPAYMENT_FIELDS = _COMMON | {
+_REPAYMENT_FIELDS: Final = _COMMON | {
     "loan_id", "due_date", "amount_due", "amount_paid", "days_past_due",
     "minimum_due", "outstanding_balance", "credit_limit", "paid_by_third_party",
 }  # fmt: skip
-_BORROWING_FIELDS = _COMMON | {
+_BORROWING_FIELDS: Final = _COMMON | {
     "lender_id", "lender_type", "kind", "amount", "overdue_days_elsewhere",
 }  # fmt: skip
-_CONTACT_FIELDS = _COMMON | {"channel", "status"}
-_EVENT_TYPES = ("repayment", "new_borrowing", "contact_status")
+_CONTACT_FIELDS: Final = _COMMON | {"channel", "status"}
+# The known fields an event may leave out; every other known field was read, so it is there.
+_REPAYMENT_OPTIONAL: Final = (
+    "schema_version", "minimum_due", "outstanding_balance", "credit_limit", "paid_by_third_party",
+)  # fmt: skip
+_BORROWING_OPTIONAL: Final = ("schema_version", "kind", "amount", "overdue_days_elsewhere")
+_CONTACT_OPTIONAL: Final = ("schema_version",)
+_EVENT_TYPES: Final = ("repayment", "new_borrowing", "contact_status")
 
 
-def _extra(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
-    # Most events carry no extras; skip building a dict comprehension for them.
-    if len(obj) <= len(known) and known.issuperset(obj):
+def _extra(obj: dict[str, Any], known: frozenset[str], optional: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of ``obj`` outside ``known``, once its required fields have been read.
+
+    >>> _extra({"a": 1, "b": 2, "z": 3}, frozenset({"a", "b", "c"}), ("b", "c"))
+    {'z': 3}
+    """
+    # Most events carry no extras. Counting the optional fields present tells so without
+    # comparing every key with the known names (a third of parsing a repayment).
+    present = len(known) - len(optional)
+    for name in optional:
+        if name in obj:
+            present += 1
+    if len(obj) == present:
         return {}
     return {k: v for k, v in obj.items() if k not in known}
 

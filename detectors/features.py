@@ -15,6 +15,8 @@ their longest window, so the work per event is O(window), not O(history).
 
 from __future__ import annotations
 
+from typing import Final
+
 from detectors.events import Repayment
 from detectors.state import CONTACT_INVALID, CONTACT_REACHED, DAY, BorrowerState
 
@@ -30,14 +32,16 @@ __all__ = [
 ]
 
 # Bits stored with each repayment row.
-MIN_PAYMENT, PARTIAL_PAYMENT, THIRD_PARTY = 1, 2, 4
+MIN_PAYMENT: Final = 1
+PARTIAL_PAYMENT: Final = 2
+THIRD_PARTY: Final = 4
 # Lender types whose loans are small and short: delinquency there is the most telling signal.
-SMALL_LOAN_TYPES = frozenset({"microloan", "p2p", "bnpl"})
+SMALL_LOAN_TYPES: Final = frozenset({"microloan", "p2p", "bnpl"})
 
 # The last three repayment cycles, newest first: how late, paid in full, nothing due.
-RECENT_CYCLES = 3
+RECENT_CYCLES: Final = 3
 # Per cycle, newest first: (dpd_last_n, paid_full_last_n, no_due_last_n).
-_RECENT_CYCLE_KEYS = tuple(
+_RECENT_CYCLE_KEYS: Final = tuple(
     tuple(f"{name}_last_{n}" for name in ("dpd", "paid_full", "no_due"))
     for n in range(1, RECENT_CYCLES + 1)
 )
@@ -61,8 +65,9 @@ FEATURE_NAMES = (
 )  # fmt: skip
 # Every feature at 0, in FEATURE_NAMES order: each call starts from a copy (a copy of a dict
 # with the same keys is one block copy; inserting the keys one by one resized it twice).
-_ZEROS = dict.fromkeys(FEATURE_NAMES, 0.0)
-_D90, _D180 = 90 * DAY, 180 * DAY
+_ZEROS: Final = dict.fromkeys(FEATURE_NAMES, 0.0)
+_D90: Final = 90 * DAY
+_D180: Final = 180 * DAY
 
 
 def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
@@ -164,9 +169,11 @@ def _add_repayment_features(features: dict[str, float], state: BorrowerState, no
     features["third_party_payments_90d"] = float(third)
     features["credit_limit"] = limit
     features["paid_to_limit_180d"] = paid180 / limit if limit else 0.0
-    # Fewer rows than cycles leave the last cycles at their zero values.
-    cycles = zip(_RECENT_CYCLE_KEYS, reversed(rows), strict=False)
-    for (dpd_key, full_key, no_due_key), row in cycles:
+    # Fewer rows than cycles leave the last cycles at their zero values. Indexed, not a
+    # zip over reversed(rows): compiled, that zip was two generic calls per event.
+    for back in range(min(RECENT_CYCLES, len(rows))):
+        dpd_key, full_key, no_due_key = _RECENT_CYCLE_KEYS[back]
+        row = rows[-1 - back]
         features[dpd_key] = float(row[1])
         if row[3] > 0 and row[2] >= row[3]:
             features[full_key] = 1.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from typing import Any, Literal, overload
+from typing import Any, Final, Literal, overload
 
 __all__ = [
     "EventError",
@@ -26,7 +26,7 @@ __all__ = [
 
 # Longest problem text: a reason travels in a dead letter's header beside the original bytes,
 # and a megabyte-long quote of the bad value would make that message too large for Kafka.
-MAX_PROBLEM = 300
+MAX_PROBLEM: Final = 300
 
 
 class EventError(ValueError):
@@ -49,13 +49,13 @@ class EventError(ValueError):
 
 # Day counts above a century are taken for corrupt input (and 2**64, which a JSON number
 # holds but no 64-bit column does, is rejected the same whether it came as text or object).
-MAX_DAYS = 36_500
+MAX_DAYS: Final = 36_500
 
 # Event and due dates outside these years are taken for corrupt input, not history or plans.
-EARLIEST_YEAR = 1970
-LATEST_YEAR = 2100
-_EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
-_AFTER_LATEST = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
+EARLIEST_YEAR: Final = 1970
+LATEST_YEAR: Final = 2100
+_EARLIEST: Final = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+_AFTER_LATEST: Final = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
 def _missing(name: str) -> EventError:

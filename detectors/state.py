@@ -19,7 +19,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -40,13 +40,13 @@ __all__ = [
     "StateFormatError",
 ]
 
-DAY = 86_400.0
+DAY: Final = 86_400.0
 # The longest window each history is read over (see detectors.features).
-REPAYMENT_HORIZON = 365 * DAY
-BORROWING_HORIZON = 90 * DAY
-CONTACT_HORIZON = 90 * DAY
-CONTACT_HISTORY = 64  # contact checks kept: enough to see any realistic run of failures
-FORMAT_VERSION = 2
+REPAYMENT_HORIZON: Final = 365 * DAY
+BORROWING_HORIZON: Final = 90 * DAY
+CONTACT_HORIZON: Final = 90 * DAY
+CONTACT_HISTORY: Final = 64  # contact checks kept: enough to see any realistic run of failures
+FORMAT_VERSION: Final = 2
 
 # (ts, days_past_due, amount_paid, amount_due, flags); flags from detectors.features
 RepaymentRow = tuple[float, int, float, float, int]
@@ -54,7 +54,9 @@ RepaymentRow = tuple[float, int, float, float, int]
 BorrowingRow = tuple[float, str, str, bool, float, int]
 # (ts, outcome); outcome is one of the CONTACT_* codes below
 ContactRow = tuple[float, int]
-CONTACT_REACHED, CONTACT_FAILED, CONTACT_INVALID = 0, 1, 2
+CONTACT_REACHED: Final = 0
+CONTACT_FAILED: Final = 1
+CONTACT_INVALID: Final = 2
 # (event_id, ts, previous_tier, tier, reasons, score, model_version, policy_version,
 #  ((queue, severity, treatment), ...)): a decision that produced outputs
 RecentDecision = tuple[
@@ -62,7 +64,7 @@ RecentDecision = tuple[
 ]
 # Decisions with outputs kept per borrower: the lookup API shows them, and an event redelivered
 # after a crash (state saved, outputs not yet acknowledged) gets its outputs re-sent from here.
-RECENT_DECISIONS = 8
+RECENT_DECISIONS: Final = 8
 
 
 class StateFormatError(ValueError):

@@ -26,10 +26,10 @@ from detectors.state import DAY, BorrowerState
 
 __all__ = ["PROBATION", "PROBATION_PASSED", "Evidence", "Tiering", "score_reason"]
 
-PROBATION = "P_PROBATION"  # held above the evidence until probation ends
-PROBATION_PASSED = "P_PROBATION_PASSED"  # moved down one step after probation
-_RANK = {"A": 0, "B": 1, "C": 2, "D": 3}
-_TIERS = "ABCD"
+PROBATION: Final = "P_PROBATION"  # held above the evidence until probation ends
+PROBATION_PASSED: Final = "P_PROBATION_PASSED"  # moved down one step after probation
+_RANK: Final = {"A": 0, "B": 1, "C": 2, "D": 3}
+_TIERS: Final = "ABCD"
 
 
 def score_reason(tier: str) -> str:

@@ -11,6 +11,7 @@ cross-sell only when usage is high and the 12-month record is clean.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from detectors.decision import Alert, alert_id
 from detectors.policy import Policy
@@ -18,7 +19,7 @@ from detectors.state import BorrowerState
 
 __all__ = ["Treatments", "situation"]
 
-_HOUR = 3600.0
+_HOUR: Final = 3600.0
 
 
 def situation(

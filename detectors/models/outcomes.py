@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import orjson
 
-_DAY = 86_400.0
+_DAY: Final = 86_400.0
 
 SparseInputs = tuple[tuple[int, float], ...]  # (index, value) of the non-zero inputs
 
@@ -129,7 +129,7 @@ class Snapshot:
         return encoded
 
 
-_TAKEN_AT = attrgetter("taken_at")
+_TAKEN_AT: Final = attrgetter("taken_at")
 
 
 @dataclass(slots=True, init=False)

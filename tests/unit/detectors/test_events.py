@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detectors.events import (
     ContactStatus,
@@ -100,3 +102,22 @@ def test_other_bad_input_is_rejected(raw: str | bytes, field: str | None) -> Non
     with pytest.raises(EventError) as caught:
         parse_event(raw)
     assert caught.value.field == field
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([REPAYMENT, BORROWING, CONTACT]),
+    st.data(),
+    st.dictionaries(st.sampled_from(["dialer", "source", "note", "x_trace"]), st.integers()),
+)
+def test_extras_are_exactly_the_unknown_fields_whatever_else_is_left_out_or_null(
+    raw: dict[str, Any], data: st.DataObject, unknown: dict[str, int]
+) -> None:
+    dropped = data.draw(st.sets(st.sampled_from(sorted(raw))))
+    nulled = data.draw(st.sets(st.sampled_from(sorted(raw))))
+    obj = {k: (None if k in nulled else v) for k, v in raw.items() if k not in dropped}
+    try:
+        event = parse_event(json.dumps({**obj, **unknown}))
+    except EventError:
+        return  # a required field went missing: rejected, as other tests check
+    assert event.extra == unknown
