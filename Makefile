@@ -94,6 +94,10 @@ bench: venv compiled ## measure core, pipeline, ceiling, latency, recovery (PURE
 		$(BIN)/loanwatch bench all --out bench $(BENCH_ARGS) || status=$$?; \
 	$(STACK) down; exit $$status
 
+.PHONY: bench-instructions
+bench-instructions: compiled ## instructions per event of the compiled core, by cachegrind (needs valgrind)
+	bench/instructions.sh
+
 clean: ## stop the stack and delete its data and the venv (cached Kafka jars stay)
 	$(STACK) clean
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

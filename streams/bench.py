@@ -24,7 +24,7 @@ from detectors.policy import Policy, load_policy
 from detectors.simulation import Simulation
 from streams.replay import replay_file
 
-__all__ = ["bench_core", "write_events"]
+__all__ = ["bench_core", "worker_monitor", "write_events"]
 
 _EVENTS_PER_BORROWER = 16  # about what the simulator yields per borrower over 12 months
 
@@ -45,6 +45,18 @@ def write_events(path: Path, events: int, seed: int) -> int:
     return written
 
 
+def worker_monitor(policy: Policy) -> Monitor:
+    """The engine as a worker builds it: online-model scoring, model inputs encoded for
+    learning (``bench/instructions.sh`` counts its instructions per event).
+
+    >>> from detectors.policy import load_policy
+    >>> worker_monitor(load_policy()).encoder is not None
+    True
+    """
+    hub = default_hub(policy)
+    return Monitor(policy, scorer=hub, anomaly=hub, encoder=hub.encoder)
+
+
 def bench_core(events: int, seed: int, policy: Policy | None = None,
                models: bool = True) -> dict[str, Any]:  # fmt: skip
     """Generate, then time an in-process replay; returns events/s and the replay summary.
@@ -53,10 +65,7 @@ def bench_core(events: int, seed: int, policy: Policy | None = None,
     worker does; without, with the policy's scorecard alone, as ``loanwatch replay`` does.
     """
     policy = policy or load_policy()
-    monitor = None
-    if models:
-        hub = default_hub(policy)
-        monitor = Monitor(policy, scorer=hub, anomaly=hub, encoder=hub.encoder)
+    monitor = worker_monitor(policy) if models else None
     with tempfile.TemporaryDirectory(prefix="loanwatch-bench-") as tmp:
         source = Path(tmp) / "events.jsonl"
         count = write_events(source, events, seed)
