@@ -63,9 +63,7 @@ CONTACT_STATUSES: Final = (
     "wrong_party",
 )
 SCHEMA_VERSION: Final = 1
-_COMMON: Final = frozenset(
-    {"event_id", "event_type", "borrower_id", "occurred_at", "schema_version"}
-)
+_COMMON: Final = frozenset({"event_id", "event_type", "borrower_id", "occurred_at"})
 
 
 @dataclass(slots=True, init=False)
@@ -248,20 +246,18 @@ def _contact_status(
     )
 
 
-_REPAYMENT_FIELDS: Final = _COMMON | {
-    "loan_id", "due_date", "amount_due", "amount_paid", "days_past_due",
-    "minimum_due", "outstanding_balance", "credit_limit", "paid_by_third_party",
-}  # fmt: skip
-_BORROWING_FIELDS: Final = _COMMON | {
-    "lender_id", "lender_type", "kind", "amount", "overdue_days_elsewhere",
-}  # fmt: skip
-_CONTACT_FIELDS: Final = _COMMON | {"channel", "status"}
-# The known fields an event may leave out; every other known field was read, so it is there.
+# Per event type, the known fields it may leave out, and all its known fields: every known
+# field outside the optional ones was read, so it is there (see _extra).
 _REPAYMENT_OPTIONAL: Final = (
     "schema_version", "minimum_due", "outstanding_balance", "credit_limit", "paid_by_third_party",
 )  # fmt: skip
+_REPAYMENT_FIELDS: Final = _COMMON | {
+    "loan_id", "due_date", "amount_due", "amount_paid", "days_past_due", *_REPAYMENT_OPTIONAL,
+}  # fmt: skip
 _BORROWING_OPTIONAL: Final = ("schema_version", "kind", "amount", "overdue_days_elsewhere")
+_BORROWING_FIELDS: Final = _COMMON | {"lender_id", "lender_type", *_BORROWING_OPTIONAL}
 _CONTACT_OPTIONAL: Final = ("schema_version",)
+_CONTACT_FIELDS: Final = _COMMON | {"channel", "status", *_CONTACT_OPTIONAL}
 _EVENT_TYPES: Final = ("repayment", "new_borrowing", "contact_status")
 
 
