@@ -20,6 +20,7 @@ import asyncio
 import json
 from typing import Any
 
+import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
@@ -40,7 +41,8 @@ SNAPSHOT_KEY = b"hub"
 
 
 def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
-    """A matured outcome as JSON for the training topic (features stored sparse).
+    """A matured outcome as JSON for the training topic (features stored sparse, in the
+    JSON the snapshot already made for its borrower's state).
 
     >>> from detectors.models.outcomes import Snapshot
     >>> outcome_message("b1", Outcome(Snapshot(10.0, 2, (1,), (2.0,)), 1, 20.0))
@@ -50,7 +52,7 @@ def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
     return json_bytes({
         "borrower_id": borrower_id, "taken_at": snapshot.taken_at,
         "matured_at": outcome.matured_at, "label": outcome.label, "size": snapshot.size,
-        "features": snapshot.inputs,
+        "features": orjson.Fragment(snapshot.inputs_json),
     })  # fmt: skip
 
 

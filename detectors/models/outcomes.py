@@ -71,6 +71,7 @@ class Snapshot:
     size: Final[int]
     indices: Final[tuple[int, ...]]
     values: Final[tuple[float, ...]]
+    _inputs_json: bytes | None = field(init=False, compare=False, repr=False)
     _sparse_json: bytes | None = field(init=False, compare=False, repr=False)
 
     def __init__(
@@ -80,6 +81,7 @@ class Snapshot:
         self.size = size
         self.indices = indices
         self.values = values
+        self._inputs_json = None
         self._sparse_json = None
 
     @classmethod
@@ -113,18 +115,32 @@ class Snapshot:
         return dense(self.size, zip(self.indices, self.values, strict=True))
 
     @property
-    def sparse_json(self) -> bytes:
-        """``[taken_at, size, [[index, value], ...]]`` for the non-zero inputs, as JSON.
+    def inputs_json(self) -> bytes:
+        """:attr:`inputs` as JSON, ``[[index, value], ...]``.
 
-        Made once: a pending snapshot is written with its borrower's state at every change
-        of that state.
+        Made once: the snapshot goes into its borrower's state bytes at every change of that
+        state, and into the outcome message when it matures.
+
+        >>> Snapshot(5.0, 3, (1,), (2.5,)).inputs_json
+        b'[[1,2.5]]'
+        """
+        encoded = self._inputs_json
+        if encoded is None:
+            encoded = orjson.dumps(self.inputs)
+            self._inputs_json = encoded
+        return encoded
+
+    @property
+    def sparse_json(self) -> bytes:
+        """``[taken_at, size, [[index, value], ...]]`` for the non-zero inputs, as JSON, made
+        once (see :attr:`inputs_json`).
 
         >>> Snapshot(5.0, 3, (1,), (2.5,)).sparse_json
         b'[5.0,3,[[1,2.5]]]'
         """
         encoded = self._sparse_json
         if encoded is None:
-            encoded = orjson.dumps((self.taken_at, self.size, self.inputs))
+            encoded = orjson.dumps((self.taken_at, self.size, orjson.Fragment(self.inputs_json)))
             self._sparse_json = encoded
         return encoded
 
