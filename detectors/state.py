@@ -102,9 +102,13 @@ class BorrowerState:
     alerts_sent: dict[str, float] = field(default_factory=dict)  # suppression key -> time
     pending: tuple[Snapshot, ...] = ()  # scored model inputs waiting for their outcome
     recent: list[RecentDecision] = field(default_factory=list)  # newest last
+    # Each of ``recent`` as JSON, made when it is recorded (or at the first ``to_bytes``
+    # after decoding): a state is written at every change, its recent decisions rarely change.
+    _recent_json: list[bytes] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def record_decision(self, decision: RecentDecision) -> None:
-        """Keep a decision that produced outputs, forgetting the oldest beyond the bound.
+        """Keep a decision that produced outputs, forgetting the oldest beyond the bound
+        (``recent`` changes only so).
 
         >>> s = BorrowerState("b1")
         >>> for n in range(10):
@@ -112,9 +116,17 @@ class BorrowerState:
         >>> len(s.recent), s.recent[0][0]
         (8, 'e2')
         """
-        self.recent.append(decision)
-        if len(self.recent) > RECENT_DECISIONS:
-            del self.recent[0]
+        recent, encoded = self.recent, self._recent_json
+        in_step = len(encoded) == len(recent)
+        recent.append(decision)
+        if in_step:
+            encoded.append(orjson.dumps(decision))
+        else:
+            encoded.clear()  # to_bytes encodes them all again
+        if len(recent) > RECENT_DECISIONS:
+            del recent[0]
+            if in_step:
+                del encoded[0]
 
     def remember(self, event_id: str, dedup_limit: int) -> bool:
         """Record an event id; False if it was already seen (a duplicate).
@@ -211,17 +223,20 @@ class BorrowerState:
         """Serialise: one format-version byte, then compact JSON.
 
         Pending snapshots are written sparse (most model inputs are 0), which keeps a
-        borrower's bytes small; each snapshot formats itself once.
+        borrower's bytes small; each snapshot and each recent decision is formatted once.
 
         >>> BorrowerState("b1").to_bytes()[:1]
         b'\\x02'
         """
         pending = [orjson.Fragment(snap.sparse_json) for snap in self.pending]
+        if len(self._recent_json) != len(self.recent):
+            self._recent_json = [orjson.dumps(decision) for decision in self.recent]
+        recent = [orjson.Fragment(encoded) for encoded in self._recent_json]
         body = [
             self.borrower_id, self.now, self.first_seen, list(self.seen), self.repayments,
             self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
             self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
-            pending, self.recent,
+            pending, recent,
         ]  # fmt: skip
         return bytes((FORMAT_VERSION,)) + orjson.dumps(body)
 

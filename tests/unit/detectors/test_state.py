@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from detectors.events import Event
 from detectors.features import compute_features
@@ -10,6 +13,7 @@ from detectors.models.outcomes import Snapshot
 from detectors.state import (
     CONTACT_HISTORY,
     DAY,
+    RECENT_DECISIONS,
     BorrowerState,
     StateFormatError,
 )
@@ -37,6 +41,26 @@ def test_round_trip_through_bytes() -> None:
     assert data[0] == 2
     assert BorrowerState.from_bytes(data) == state
     assert BorrowerState.from_bytes(data).to_bytes() == data
+
+
+# Each step records a decision with that score, or round-trips the state through its bytes.
+_steps = st.lists(st.one_of(st.none(), st.floats(0.0, 1.0)), max_size=3 * RECENT_DECISIONS)
+
+
+@given(_steps)
+def test_recent_decisions_are_written_as_recorded_whatever_came_between(
+    steps: list[float | None],
+) -> None:
+    state = BorrowerState("b1")
+    for number, step in enumerate(steps):
+        if step is None:
+            state = BorrowerState.from_bytes(state.to_bytes())
+        else:
+            state.record_decision((f"e{number}", float(number), "A", "B", ("W_X",), step,
+                                   "m", "p", (("q", "high", "call"),)))  # fmt: skip
+        body = orjson.loads(state.to_bytes()[1:])
+        assert body[16] == orjson.loads(orjson.dumps(state.recent))
+    assert len(state.recent) == min(RECENT_DECISIONS, sum(step is not None for step in steps))
 
 
 def test_unknown_or_corrupt_formats_are_refused() -> None:
