@@ -80,7 +80,9 @@ SINK_FAILURES = Counter(
     registry=REGISTRY,
 )  # fmt: skip
 SINK_PENDING_ROWS = Gauge(
-    "loanwatch_sink_pending_rows", "Rows buffered and not yet written to PostgreSQL.",
+    "loanwatch_sink_pending_rows",
+    "Rows buffered and not yet written to PostgreSQL, as of the latest flush's start, failure"
+    " or end.",
     registry=REGISTRY,
 )  # fmt: skip
 SINK_LAG = Gauge(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import psycopg
 
+from detectors.decision import Alert, Decision
 from streams.history import HistorySink
 from streams.migrate import migrate
 from streams.settings import REPO_ROOT
@@ -38,3 +40,29 @@ def test_rows_added_while_a_flush_is_under_way_are_written_by_the_next(
     with psycopg.connect(fresh_database) as conn:
         offsets = [row[0] for row in conn.execute("select source_offset from dead_letters")]
     assert sorted(offsets) == list(range(800))
+
+
+def test_reasons_of_every_shape_are_written_as_the_decision_gave_them(
+    fresh_database: str,
+) -> None:
+    # The rows carry each tuple of reasons as a text[] literal made once per tuple.
+    migrate(fresh_database, REPO_ROOT / "sql")
+    at = datetime(2024, 3, 1, tzinfo=UTC)
+    shapes = [(), ("S_DPD_30",), ('say "no"', "a,b", "{x}", "back\\slash", "ü", "NULL", " ")]
+    sink = HistorySink(fresh_database)
+    for number, reasons in enumerate(shapes):
+        alert = Alert(f"a{number}", f"b{number}", "collections.soft", "low", "C", reasons,
+                      "sms", f"e{number}", at)  # fmt: skip
+        sink.add_decision(Decision(f"b{number}", f"e{number}", at, {}, 0.5, "m", "C", None,
+                                   reasons, (alert,), False, "p"))  # fmt: skip
+
+    async def write() -> None:
+        await sink.flush()
+        await sink.close()
+
+    asyncio.run(write())
+    with psycopg.connect(fresh_database) as conn:
+        for table, key in (("tier_history", "cause_event_id"), ("alerts", "cause_event_id"),
+                           ("borrower_tiers", "cause_event_id")):  # fmt: skip
+            written = dict(conn.execute(f"select {key}, reasons from {table}").fetchall())
+            assert written == {f"e{n}": list(reasons) for n, reasons in enumerate(shapes)}
