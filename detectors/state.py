@@ -102,8 +102,8 @@ class BorrowerState:
     alerts_sent: dict[str, float] = field(default_factory=dict)  # suppression key -> time
     pending: tuple[Snapshot, ...] = ()  # scored model inputs waiting for their outcome
     recent: list[RecentDecision] = field(default_factory=list)  # newest last
-    # Each of ``recent`` as JSON, made when it is recorded (or at the first ``to_bytes``
-    # after decoding): a state is written at every change, its recent decisions rarely change.
+    # The first len(_recent_json) of ``recent`` as JSON, each made at the first to_bytes that
+    # writes it: a state is written at every change, its recent decisions rarely change.
     _recent_json: list[bytes] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def record_decision(self, decision: RecentDecision) -> None:
@@ -116,17 +116,12 @@ class BorrowerState:
         >>> len(s.recent), s.recent[0][0]
         (8, 'e2')
         """
-        recent, encoded = self.recent, self._recent_json
-        in_step = len(encoded) == len(recent)
+        recent = self.recent
         recent.append(decision)
-        if in_step:
-            encoded.append(orjson.dumps(decision))
-        else:
-            encoded.clear()  # to_bytes encodes them all again
         if len(recent) > RECENT_DECISIONS:
             del recent[0]
-            if in_step:
-                del encoded[0]
+            if self._recent_json:
+                del self._recent_json[0]
 
     def remember(self, event_id: str, dedup_limit: int) -> bool:
         """Record an event id; False if it was already seen (a duplicate).
@@ -229,9 +224,10 @@ class BorrowerState:
         b'\\x02'
         """
         pending = [orjson.Fragment(snap.sparse_json) for snap in self.pending]
-        if len(self._recent_json) != len(self.recent):
-            self._recent_json = [orjson.dumps(decision) for decision in self.recent]
-        recent = [orjson.Fragment(encoded) for encoded in self._recent_json]
+        encoded = self._recent_json
+        for decision in self.recent[len(encoded):]:
+            encoded.append(orjson.dumps(decision))
+        recent = [orjson.Fragment(text) for text in encoded]
         body = [
             self.borrower_id, self.now, self.first_seen, list(self.seen), self.repayments,
             self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
