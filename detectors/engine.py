@@ -79,7 +79,7 @@ class Monitor:
         if not state.remember(event.event_id, self._dedup_ids):
             return state, self._duplicate(state, event)
         occurred_at = event.occurred_at
-        ts = occurred_at.timestamp()
+        ts = event.ts
         state.advance(ts)
         is_repayment = type(event) is Repayment
         self._record(state, event, ts)

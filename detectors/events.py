@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -90,6 +90,9 @@ class Repayment:
     credit_limit: Final[float | None]
     paid_by_third_party: Final[bool]
     extra: Final[Mapping[str, Any]]
+    # POSIX seconds of occurred_at, made once: the engine, the worker's reorder buffer and
+    # its metrics each read it (``datetime.timestamp`` goes through a timedelta each call).
+    ts: float = field(init=False, compare=False, repr=False)
 
     def __init__(
         self, event_id: str, borrower_id: str, occurred_at: datetime, loan_id: str,
@@ -101,6 +104,7 @@ class Repayment:
         self.event_id = event_id
         self.borrower_id = borrower_id
         self.occurred_at = occurred_at
+        self.ts = occurred_at.timestamp()
         self.loan_id = loan_id
         self.due_date = due_date
         self.amount_due = amount_due
@@ -136,6 +140,9 @@ class NewBorrowing:
     amount: Final[float | None]
     overdue_days_elsewhere: Final[int | None]
     extra: Final[Mapping[str, Any]]
+    # POSIX seconds of occurred_at, made once: the engine, the worker's reorder buffer and
+    # its metrics each read it (``datetime.timestamp`` goes through a timedelta each call).
+    ts: float = field(init=False, compare=False, repr=False)
 
     def __init__(
         self, event_id: str, borrower_id: str, occurred_at: datetime, lender_id: str,
@@ -145,6 +152,7 @@ class NewBorrowing:
         self.event_id = event_id
         self.borrower_id = borrower_id
         self.occurred_at = occurred_at
+        self.ts = occurred_at.timestamp()
         self.lender_id = lender_id
         self.lender_type = lender_type
         self.kind = kind
@@ -174,6 +182,9 @@ class ContactStatus:
     channel: Final[str]
     status: Final[str]
     extra: Final[Mapping[str, Any]]
+    # POSIX seconds of occurred_at, made once: the engine, the worker's reorder buffer and
+    # its metrics each read it (``datetime.timestamp`` goes through a timedelta each call).
+    ts: float = field(init=False, compare=False, repr=False)
 
     def __init__(
         self, event_id: str, borrower_id: str, occurred_at: datetime, channel: str, status: str,
@@ -182,6 +193,7 @@ class ContactStatus:
         self.event_id = event_id
         self.borrower_id = borrower_id
         self.occurred_at = occurred_at
+        self.ts = occurred_at.timestamp()
         self.channel = channel
         self.status = status
         self.extra = {} if extra is None else extra
@@ -194,6 +206,7 @@ class ContactStatus:
 
 Event = Repayment | NewBorrowing | ContactStatus
 
+_NOT_WRITTEN: Final = ("extra", "ts")  # the extras are written as fields; ts is occurred_at
 _OPTIONAL_NAMES: Final = (
     "minimum_due",
     "outstanding_balance",
@@ -326,7 +339,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     out.update(event_type=event.event_type, schema_version=SCHEMA_VERSION)
     for name in event.__dataclass_fields__:
         value = getattr(event, name)
-        if name == "extra" or (value is None and name in _OPTIONAL_NAMES):
+        if name in _NOT_WRITTEN or (value is None and name in _OPTIONAL_NAMES):
             continue
         out[name] = value.isoformat() if isinstance(value, date) else value
     return out

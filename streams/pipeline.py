@@ -191,7 +191,7 @@ def admit(message: Message, received: float) -> None:
         dead_letter(kind, message, str(error))
         rejected.append(message)
         return
-    reorder.add(message.partition, message.topic, parsed.occurred_at.timestamp(), received,
+    reorder.add(message.partition, message.topic, parsed.ts, received,
                 (message, parsed))  # fmt: skip
 
 
@@ -419,7 +419,7 @@ def handle(message: Message, parsed: Event) -> None:
         return
     changed[key] = (message, state)
     tally.inc(metrics.EVENTS, kind, "processed")
-    tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - decision.occurred_at.timestamp()))
+    tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - parsed.ts))
     emit(decision, message.partition)
     for outcome in decision.outcomes:
         outputs.add(plan.model_outcomes.name, message.partition, key,
