@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -102,8 +102,15 @@ class BorrowerState:
     alerts_sent: dict[str, float] = field(default_factory=dict)  # suppression key -> time
     pending: tuple[Snapshot, ...] = ()  # scored model inputs waiting for their outcome
     recent: list[RecentDecision] = field(default_factory=list)  # newest last
-    # The first len(_recent_json) of ``recent`` as JSON, each made at the first to_bytes that
-    # writes it: a state is written at every change, its recent decisions rarely change.
+    # Once a state has been written (to_bytes), it keeps each repayment row and each recent
+    # decision as JSON too, made as the row arrives: a worker writes a state at every change,
+    # and encoding rows read back from memory long after they were made cost more than the
+    # rest of the state (scattered small objects, cold in the CPU's caches). A replay, which
+    # never writes states, makes none.
+    _written: bool = field(default=False, init=False, compare=False, repr=False)
+    _repayments_json: list[bytes] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
     _recent_json: list[bytes] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def record_decision(self, decision: RecentDecision) -> None:
@@ -116,11 +123,12 @@ class BorrowerState:
         >>> len(s.recent), s.recent[0][0]
         (8, 'e2')
         """
-        recent = self.recent
-        recent.append(decision)
-        if len(recent) > RECENT_DECISIONS:
-            del recent[0]
-            if self._recent_json:
+        self.recent.append(decision)
+        if self._written:
+            self._recent_json.append(orjson.dumps(decision))
+        if len(self.recent) > RECENT_DECISIONS:
+            del self.recent[0]
+            if self._written:
                 del self._recent_json[0]
 
     def remember(self, event_id: str, dedup_limit: int) -> bool:
@@ -151,7 +159,9 @@ class BorrowerState:
         self.now = ts
         # Checking the oldest row first keeps the common case (nothing expired) cheap.
         if self.repayments and self.repayments[0][0] < ts - REPAYMENT_HORIZON:
-            _prune(self.repayments, ts - REPAYMENT_HORIZON)
+            dropped = _prune(self.repayments, ts - REPAYMENT_HORIZON)
+            if self._written:
+                del self._repayments_json[:dropped]
         if self.borrowings and self.borrowings[0][0] < ts - BORROWING_HORIZON:
             _prune(self.borrowings, ts - BORROWING_HORIZON)
         if self.contacts and self.contacts[0][0] < ts - CONTACT_HORIZON:
@@ -172,7 +182,12 @@ class BorrowerState:
         """
         ts = row[0]
         if ts >= self.now - REPAYMENT_HORIZON:
-            insort(self.repayments, row)
+            if self._written:
+                at = bisect_right(self.repayments, row)
+                self.repayments.insert(at, row)
+                self._repayments_json.insert(at, orjson.dumps(row))
+            else:
+                insort(self.repayments, row)
         latest = self.loans.get(loan_id)
         if latest is None or ts >= latest[0]:
             # A repayment without a balance or limit keeps the last known ones.
@@ -218,18 +233,21 @@ class BorrowerState:
         """Serialise: one format-version byte, then compact JSON.
 
         Pending snapshots are written sparse (most model inputs are 0), which keeps a
-        borrower's bytes small; each snapshot and each recent decision is formatted once.
+        borrower's bytes small; each snapshot, repayment row and recent decision is formatted
+        once.
 
         >>> BorrowerState("b1").to_bytes()[:1]
         b'\\x02'
         """
+        if not self._written:
+            self._repayments_json = [orjson.dumps(row) for row in self.repayments]
+            self._recent_json = [orjson.dumps(decision) for decision in self.recent]
+            self._written = True
         pending = [orjson.Fragment(snap.sparse_json) for snap in self.pending]
-        encoded = self._recent_json
-        for decision in self.recent[len(encoded):]:
-            encoded.append(orjson.dumps(decision))
-        recent = [orjson.Fragment(text) for text in encoded]
+        repayments = [orjson.Fragment(row) for row in self._repayments_json]
+        recent = [orjson.Fragment(decision) for decision in self._recent_json]
         body = [
-            self.borrower_id, self.now, self.first_seen, list(self.seen), self.repayments,
+            self.borrower_id, self.now, self.first_seen, list(self.seen), repayments,
             self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
             self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
             pending, recent,
@@ -257,7 +275,8 @@ class BorrowerState:
             raise StateFormatError(f"corrupt state: {error}") from None
 
 
-def _prune(rows: list[Any], cutoff: float) -> None:
+def _prune(rows: list[Any], cutoff: float) -> int:
+    """Drop the rows before ``cutoff``; returns how many went (they are the first)."""
     drop = 0
     for row in rows:
         if row[0] >= cutoff:
@@ -265,6 +284,7 @@ def _prune(rows: list[Any], cutoff: float) -> None:
         drop += 1
     if drop:
         del rows[:drop]
+    return drop
 
 
 def _decode_v1(body: list[Any]) -> BorrowerState:

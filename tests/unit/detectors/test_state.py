@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from detectors.events import Event
@@ -43,24 +45,43 @@ def test_round_trip_through_bytes() -> None:
     assert BorrowerState.from_bytes(data).to_bytes() == data
 
 
-# Each step records a decision with that score, or round-trips the state through its bytes.
-_steps = st.lists(st.one_of(st.none(), st.floats(0.0, 1.0)), max_size=3 * RECENT_DECISIONS)
+# Steps on one borrower's state: a repayment at a day (late ones included), the clock moved
+# to a day (pruning what fell out of the windows), a decision recorded, the state written, or
+# the state read back from its bytes.
+_steps = st.lists(st.one_of(
+    st.tuples(st.just("repay"), st.integers(0, 800)),
+    st.tuples(st.just("advance"), st.integers(0, 800)),
+    st.tuples(st.just("decide"), st.floats(0.0, 1.0)),
+    st.tuples(st.just("write"), st.none()),
+    st.tuples(st.just("read"), st.none()),
+), max_size=40)  # fmt: skip
 
 
 @given(_steps)
-def test_recent_decisions_are_written_as_recorded_whatever_came_between(
-    steps: list[float | None],
-) -> None:
+@example([("write", None), *[("decide", 0.5)] * (RECENT_DECISIONS + 1), ("repay", 10),
+          ("repay", 5), ("advance", 800), ("write", None)])  # fmt: skip
+def test_the_rows_a_state_keeps_as_json_are_the_rows_it_has(steps: list[tuple[str, Any]]) -> None:
     state = BorrowerState("b1")
-    for number, step in enumerate(steps):
-        if step is None:
-            state = BorrowerState.from_bytes(state.to_bytes())
-        else:
-            state.record_decision((f"e{number}", float(number), "A", "B", ("W_X",), step,
-                                   "m", "p", (("q", "high", "call"),)))  # fmt: skip
+
+    def written_as_plain_json() -> None:
         body = orjson.loads(state.to_bytes()[1:])
+        assert body[4] == orjson.loads(orjson.dumps(state.repayments))
         assert body[16] == orjson.loads(orjson.dumps(state.recent))
-    assert len(state.recent) == min(RECENT_DECISIONS, sum(step is not None for step in steps))
+
+    for number, (step, value) in enumerate(steps):
+        if step == "repay":
+            state.add_repayment((value * DAY, number, 1.0, 2.0, 0), f"L{number % 3}", None, None)
+        elif step == "advance":
+            state.advance(value * DAY)
+        elif step == "decide":
+            state.record_decision((f"e{number}", float(number), "A", "B", ("W_X",), value,
+                                   "m", "p", (("q", "high", "call"),)))  # fmt: skip
+        elif step == "write":
+            written_as_plain_json()
+        else:
+            state = BorrowerState.from_bytes(state.to_bytes())
+    written_as_plain_json()
+    assert len(state.recent) == min(RECENT_DECISIONS, sum(s == "decide" for s, _ in steps))
 
 
 def test_unknown_or_corrupt_formats_are_refused() -> None:
