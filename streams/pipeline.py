@@ -403,6 +403,7 @@ def handle(message: Message, parsed: Event) -> None:
     kind = parsed.event_type
     key = cast(bytes, message.key)
     state = states.get(key)
+    cached = state is not None
     if state is None:
         stored = borrowers.get(key)
         state = BorrowerState.from_bytes(stored) if stored else None
@@ -411,7 +412,8 @@ def handle(message: Message, parsed: Event) -> None:
     except BaseException:
         states.discard(key)  # the engine updates in place: a failed event leaves it unknown
         raise
-    states.put(key, state)
+    if not cached:  # a cached state was updated in place (and get marked it just used)
+        states.put(key, state)
     if decision.duplicate:
         tally.inc(metrics.EVENTS, kind, "duplicate")
         if decision.earlier is not None:

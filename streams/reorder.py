@@ -35,9 +35,9 @@ order of a backlog that is read slowly but steadily.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from itertools import count
 from typing import Generic, TypeVar
 
@@ -61,9 +61,12 @@ class ReorderBuffer(Generic[T]):
             item: T) -> None:  # fmt: skip
         """Hold ``item`` (from ``source``'s ``partition``) until it may be released."""
         key = (partition, source)
-        self._latest[key] = max(self._latest.get(key, -math.inf), occurred_at)
-        heap = self._heaps.setdefault(partition, [])
-        heapq.heappush(heap, (occurred_at, next(self._sequence), received_at, item))
+        if occurred_at > self._latest.get(key, -math.inf):
+            self._latest[key] = occurred_at
+        heap = self._heaps.get(partition)
+        if heap is None:
+            heap = self._heaps[partition] = []
+        heappush(heap, (occurred_at, next(self._sequence), received_at, item))
 
     def watermark(self, partition: int) -> float:
         """The event time every source of ``partition`` has reached (-inf if one is silent).
@@ -87,7 +90,7 @@ class ReorderBuffer(Generic[T]):
             while heap and (
                 heap[0][0] <= mark or self._expired(partition, heap[0], now, caught_up)
             ):
-                released.append(heapq.heappop(heap)[3])
+                released.append(heappop(heap)[3])
         return released
 
     def _expired(self, partition: int, top: tuple[float, int, float, T], now: float,
