@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -27,6 +28,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from detectors.decision import Decision
 from streams import metrics
+from streams.messages import rfc3339
 
 log = structlog.get_logger(__name__)
 
@@ -117,7 +119,8 @@ class HistorySink:
         self.database_url = database_url
         self.max_backoff_s = max_backoff_s
         self._rows: dict[str, list[Sequence[Any]]] = {table.name: [] for table in TABLES}
-        self._current: dict[str, Sequence[Any]] = {}  # borrower -> latest current-tier row
+        # borrower -> the event time and row of its latest current tier
+        self._current: dict[str, tuple[datetime, Sequence[Any]]] = {}
         self._oldest: float | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._staged: set[str] = set()  # tables whose staging table this connection has
@@ -142,27 +145,25 @@ class HistorySink:
         """The tier change (with the current-tier row) and alerts of one decision."""
         change = decision.tier_change
         if change is not None:
-            reasons = text_array(change.reasons)
+            reasons, at = text_array(change.reasons), rfc3339(change.occurred_at)
             row = (
                 change.cause_event_id, change.borrower_id, change.previous_tier, change.tier,
-                reasons, change.score, decision.model_version, change.policy_version,
-                change.occurred_at,
+                reasons, change.score, decision.model_version, change.policy_version, at,
             )  # fmt: skip
             self._add(TIER_HISTORY, row)
             current = (
                 change.borrower_id, change.tier, change.previous_tier, reasons, change.score,
-                decision.model_version, change.policy_version, change.cause_event_id,
-                change.occurred_at,
+                decision.model_version, change.policy_version, change.cause_event_id, at,
             )  # fmt: skip
             known = self._current.get(change.borrower_id)
-            if known is None or known[-1] <= change.occurred_at:
-                self._current[change.borrower_id] = current
+            if known is None or known[0] <= change.occurred_at:
+                self._current[change.borrower_id] = (change.occurred_at, current)
             self._touch()
         for alert in decision.alerts:
             self._add(ALERTS, (
                 alert.alert_id, alert.borrower_id, alert.queue, alert.severity, alert.tier,
                 alert.treatment, text_array(alert.reasons), alert.cause_event_id,
-                alert.occurred_at,
+                rfc3339(alert.occurred_at),
             ))  # fmt: skip
 
     def add_dead_letter(
@@ -200,7 +201,8 @@ class HistorySink:
         metrics.SINK_PENDING_ROWS.set(count)
         started = time.perf_counter()
         try:
-            await self._write_until_done(rows, list(current.values()), count, oldest)
+            await self._write_until_done(rows, [row for _, row in current.values()], count,
+                                         oldest)  # fmt: skip
         except BaseException:
             self._put_back(rows, current, oldest)  # a later flush writes them
             raise
@@ -238,14 +240,15 @@ class HistorySink:
             with attempt:
                 await self._write(rows, current)
 
-    def _put_back(self, rows: dict[str, list[Sequence[Any]]], current: dict[str, Sequence[Any]],
+    def _put_back(self, rows: dict[str, list[Sequence[Any]]],
+                  current: dict[str, tuple[datetime, Sequence[Any]]],
                   oldest: float | None) -> None:  # fmt: skip
         for name, batch in rows.items():
             self._rows[name][:0] = batch
-        for borrower, row in current.items():
+        for borrower, entry in current.items():
             known = self._current.get(borrower)
-            if known is None or known[-1] < row[-1]:  # the later in event time stays
-                self._current[borrower] = row
+            if known is None or known[0] < entry[0]:  # the later in event time stays
+                self._current[borrower] = entry
         if oldest is not None:
             self._oldest = oldest
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import psycopg
 
@@ -42,15 +42,21 @@ def test_rows_added_while_a_flush_is_under_way_are_written_by_the_next(
     assert sorted(offsets) == list(range(800))
 
 
-def test_reasons_of_every_shape_are_written_as_the_decision_gave_them(
+def test_reasons_and_times_of_every_shape_are_written_as_the_decision_gave_them(
     fresh_database: str,
 ) -> None:
-    # The rows carry each tuple of reasons as a text[] literal made once per tuple.
+    # The rows carry each tuple of reasons as a text[] literal made once per tuple, and each
+    # time as RFC 3339 text, whatever its offset.
     migrate(fresh_database, REPO_ROOT / "sql")
-    at = datetime(2024, 3, 1, tzinfo=UTC)
-    shapes = [(), ("S_DPD_30",), ('say "no"', "a,b", "{x}", "back\\slash", "ü", "NULL", " ")]
+    east, west = timezone(timedelta(hours=8)), timezone(-timedelta(hours=5, minutes=30))
+    shapes = [
+        ((), datetime(2024, 3, 1, tzinfo=UTC)),
+        (("S_DPD_30",), datetime(2024, 3, 1, 9, 30, 5, 250, tzinfo=east)),
+        (('say "no"', "a,b", "{x}", "back\\slash", "ü", "NULL", " "),
+         datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=west)),
+    ]  # fmt: skip
     sink = HistorySink(fresh_database)
-    for number, reasons in enumerate(shapes):
+    for number, (reasons, at) in enumerate(shapes):
         alert = Alert(f"a{number}", f"b{number}", "collections.soft", "low", "C", reasons,
                       "sms", f"e{number}", at)  # fmt: skip
         sink.add_decision(Decision(f"b{number}", f"e{number}", at, {}, 0.5, "m", "C", None,
@@ -61,8 +67,9 @@ def test_reasons_of_every_shape_are_written_as_the_decision_gave_them(
         await sink.close()
 
     asyncio.run(write())
+    expected = {f"e{n}": (list(reasons), at) for n, (reasons, at) in enumerate(shapes)}
     with psycopg.connect(fresh_database) as conn:
-        for table, key in (("tier_history", "cause_event_id"), ("alerts", "cause_event_id"),
-                           ("borrower_tiers", "cause_event_id")):  # fmt: skip
-            written = dict(conn.execute(f"select {key}, reasons from {table}").fetchall())
-            assert written == {f"e{n}": list(reasons) for n, reasons in enumerate(shapes)}
+        for table in ("tier_history", "alerts", "borrower_tiers"):
+            written = {cause: (reasons, at) for cause, reasons, at in conn.execute(
+                f"select cause_event_id, reasons, occurred_at from {table}")}  # fmt: skip
+            assert written == expected, table
