@@ -140,9 +140,7 @@ class NewBorrowing:
     amount: Final[float | None]
     overdue_days_elsewhere: Final[int | None]
     extra: Final[Mapping[str, Any]]
-    # POSIX seconds of occurred_at, made once: the engine, the worker's reorder buffer and
-    # its metrics each read it (``datetime.timestamp`` goes through a timedelta each call).
-    ts: float = field(init=False, compare=False, repr=False)
+    ts: float = field(init=False, compare=False, repr=False)  # as Repayment.ts
 
     def __init__(
         self, event_id: str, borrower_id: str, occurred_at: datetime, lender_id: str,
@@ -182,9 +180,7 @@ class ContactStatus:
     channel: Final[str]
     status: Final[str]
     extra: Final[Mapping[str, Any]]
-    # POSIX seconds of occurred_at, made once: the engine, the worker's reorder buffer and
-    # its metrics each read it (``datetime.timestamp`` goes through a timedelta each call).
-    ts: float = field(init=False, compare=False, repr=False)
+    ts: float = field(init=False, compare=False, repr=False)  # as Repayment.ts
 
     def __init__(
         self, event_id: str, borrower_id: str, occurred_at: datetime, channel: str, status: str,

@@ -182,12 +182,10 @@ class BorrowerState:
         """
         ts = row[0]
         if ts >= self.now - REPAYMENT_HORIZON:
+            at = bisect_right(self.repayments, row)
+            self.repayments.insert(at, row)
             if self._written:
-                at = bisect_right(self.repayments, row)
-                self.repayments.insert(at, row)
                 self._repayments_json.insert(at, orjson.dumps(row))
-            else:
-                insort(self.repayments, row)
         latest = self.loans.get(loan_id)
         if latest is None or ts >= latest[0]:
             # A repayment without a balance or limit keeps the last known ones.

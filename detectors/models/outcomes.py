@@ -112,7 +112,7 @@ class Snapshot:
     @property
     def features(self) -> tuple[float, ...]:
         """All ``size`` inputs, dense, in the encoder's order (what a model learns from)."""
-        return dense(self.size, zip(self.indices, self.values, strict=True))
+        return dense(self.size, self.inputs)
 
     @property
     def inputs_json(self) -> bytes:
