@@ -131,18 +131,19 @@ class TierChange:
 
 @dataclass(slots=True, init=False)
 class Decision:
-    """The outcome of one event for its borrower. A duplicate has empty ``features``.
+    """The outcome of one event for its borrower: ``features`` in ``FEATURE_NAMES`` order
+    (see :mod:`detectors.features`), empty for a duplicate.
 
     >>> from datetime import datetime, timezone
     >>> at = datetime(2024, 3, 1, tzinfo=timezone.utc)
-    >>> Decision("b1", "e1", at, {}, 0.1, "m", "B", "B", (), (), False, "p").tier_change is None
+    >>> Decision("b1", "e1", at, [], 0.1, "m", "B", "B", (), (), False, "p").tier_change is None
     True
     """
 
     borrower_id: Final[str]
     event_id: Final[str]
     occurred_at: Final[datetime]
-    features: Final[dict[str, float]]
+    features: Final[list[float]]
     score: Final[float]
     model_version: Final[str]
     tier: Final[str]
@@ -159,7 +160,7 @@ class Decision:
 
     def __init__(
         self, borrower_id: str, event_id: str, occurred_at: datetime,
-        features: dict[str, float], score: float, model_version: str, tier: str,
+        features: list[float], score: float, model_version: str, tier: str,
         previous_tier: str | None, reasons: tuple[str, ...], alerts: tuple[Alert, ...],
         duplicate: bool, policy_version: str, outcomes: tuple[Outcome, ...] = (),
         earlier: Decision | None = None,

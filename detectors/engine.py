@@ -23,7 +23,7 @@ from typing import Final
 
 from detectors.decision import Alert, Decision, alert_id
 from detectors.events import ContactStatus, Event, NewBorrowing, Repayment
-from detectors.features import compute_features, repayment_flags
+from detectors.features import ANOMALY_SCORE, compute_features, feature_index, repayment_flags
 from detectors.models.inputs import InputEncoder
 from detectors.models.outcomes import Outcome
 from detectors.policy import Policy
@@ -35,6 +35,7 @@ from detectors.treatments import Treatments
 __all__ = ["Monitor"]
 
 _CONTACT_OUTCOME: Final = {"reachable": CONTACT_REACHED, "number_invalid": CONTACT_INVALID}
+_DPD_CURRENT: Final = feature_index("dpd_current")
 
 
 class Monitor:
@@ -85,7 +86,7 @@ class Monitor:
         self._record(state, event, ts)
         features = compute_features(state)
         if self.anomaly is not None:
-            features["anomaly_score"] = min(1.0, max(0.0, self.anomaly.score_one(features)))
+            features[ANOMALY_SCORE] = min(1.0, max(0.0, self.anomaly.score_one(features)))
         scorer = self.scorer
         score = scorer.score(features)
         version = scorer.version
@@ -93,7 +94,7 @@ class Monitor:
         previous = state.tier
         tier, reasons = self.tiering.settle(state, evidence, cycle=is_repayment)
         state.tier, state.reasons, state.score = tier, reasons, score
-        alerts = self.treatments.alerts(state, event.event_id, occurred_at, tier, reasons, features)
+        alerts = self.treatments.alerts(state, event, tier, reasons, features)
         policy_version = self.policy.version
         if alerts or tier != previous:
             state.record_decision((
@@ -107,7 +108,7 @@ class Monitor:
             # event is not late; a repayment also reports its own loan's days past due. A late
             # event leaves no snapshot: its features already include newer events.
             in_time = ts >= state.now
-            dpd = int(features["dpd_current"]) if in_time else 0
+            dpd = int(features[_DPD_CURRENT]) if in_time else 0
             if isinstance(event, Repayment):
                 dpd = max(dpd, event.days_past_due)
                 if in_time:
@@ -134,7 +135,7 @@ class Monitor:
     def _duplicate(self, state: BorrowerState, event: Event) -> Decision:
         tier = state.tier or "A"  # a state that has seen an event always has a tier
         return Decision(
-            state.borrower_id, event.event_id, event.occurred_at, {}, state.score,
+            state.borrower_id, event.event_id, event.occurred_at, [], state.score,
             self.scorer.version, tier, tier, state.reasons, (), True, self.policy.version,
             earlier=_earlier(state, event.event_id),
         )  # fmt: skip
@@ -153,6 +154,6 @@ def _earlier(state: BorrowerState, event_id: str) -> Decision | None:
                   treatment, event_id, at)
             for queue, severity, treatment in actions
         )  # fmt: skip
-        return Decision(borrower, event_id, at, {}, score, model, tier, previous, reasons,
+        return Decision(borrower, event_id, at, [], score, model, tier, previous, reasons,
                         alerts, False, policy)  # fmt: skip
     return None

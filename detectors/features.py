@@ -4,23 +4,30 @@ Every window ends at ``state.now`` (the latest event time seen), so a late event
 the windows it falls into. Each call is one pass over histories that are already pruned to
 their longest window, so the work per event is O(window), not O(history).
 
+The features are a vector in ``FEATURE_NAMES`` order: whatever reads them by name (the
+rules' conditions, the scorecard, the model inputs) looks the name up once, when it is
+built, with :func:`feature_index`. As a dict, setting and reading them by name took a fifth
+of the engine's work per event.
+
 >>> from detectors.state import BorrowerState
 >>> state = BorrowerState("b1")
 >>> state.advance(100 * DAY)
 >>> state.add_repayment((100 * DAY, 12, 20.0, 100.0, MIN_PAYMENT), "L1", 950.0, 1000.0)
->>> f = compute_features(state)
+>>> f = feature_dict(compute_features(state))
 >>> f["dpd_current"], f["late_3m"], f["min_payment_streak"], f["utilisation"]
 (12.0, 1.0, 1.0, 0.95)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from detectors.events import Repayment
 from detectors.state import CONTACT_INVALID, CONTACT_REACHED, DAY, BorrowerState
 
 __all__ = [
+    "ANOMALY_SCORE",
     "BORROWING_FEATURES",
     "FEATURE_NAMES",
     "MIN_PAYMENT",
@@ -28,6 +35,9 @@ __all__ = [
     "SMALL_LOAN_TYPES",
     "THIRD_PARTY",
     "compute_features",
+    "feature_dict",
+    "feature_index",
+    "feature_vector",
     "repayment_flags",
 ]
 
@@ -40,34 +50,77 @@ SMALL_LOAN_TYPES: Final = frozenset({"microloan", "p2p", "bnpl"})
 
 # The last three repayment cycles, newest first: how late, paid in full, nothing due.
 RECENT_CYCLES: Final = 3
-# Per cycle, newest first: (dpd_last_n, paid_full_last_n, no_due_last_n).
-_RECENT_CYCLE_KEYS: Final = tuple(
-    tuple(f"{name}_last_{n}" for name in ("dpd", "paid_full", "no_due"))
+RECENT_CYCLE_FEATURES = tuple(
+    f"{name}_last_{n}"
     for n in range(1, RECENT_CYCLES + 1)
+    for name in ("dpd", "paid_full", "no_due")
 )
-RECENT_CYCLE_FEATURES = tuple(key for keys in _RECENT_CYCLE_KEYS for key in keys)
+REPAYMENT_FEATURES = (
+    "dpd_current", "dpd_max_90d", "dpd_max_180d", "dpd_max_365d",
+    "late_3m", "late_6m", "late_12m",
+    "min_payment_streak", "payment_ratio", "payment_ratio_180d", "utilisation",
+    "partial_payments_90d", "third_party_payments_90d",
+    "credit_limit", "paid_to_limit_180d", *RECENT_CYCLE_FEATURES,
+)  # fmt: skip
 BORROWING_FEATURES = (
     "new_loans_30d", "new_loans_90d", "new_loan_amount_30d", "new_loan_amount_90d",
     "distinct_lenders_30d", "distinct_lenders_90d", "lender_types_90d", "small_loans_90d",
     "inquiries_30d", "inquiries_90d", "new_debt_to_limit_30d",
     "overdue_elsewhere_days", "overdue_elsewhere_small_days",
 )  # fmt: skip
-FEATURE_NAMES = (
-    "dpd_current", "dpd_max_90d", "dpd_max_180d", "dpd_max_365d",
-    "late_3m", "late_6m", "late_12m",
-    "min_payment_streak", "payment_ratio", "payment_ratio_180d", "utilisation",
-    "partial_payments_90d", "third_party_payments_90d",
-    "credit_limit", "paid_to_limit_180d", *RECENT_CYCLE_FEATURES,
-    *BORROWING_FEATURES,
+CONTACT_FEATURES = (
     "failed_contacts", "days_failing", "days_since_contact", "number_invalid",
     "contact_known", "last_contact_reachable",
-    "anomaly_score",
 )  # fmt: skip
-# Every feature at 0, in FEATURE_NAMES order: each call starts from a copy (a copy of a dict
-# with the same keys is one block copy; inserting the keys one by one resized it twice).
-_ZEROS: Final = dict.fromkeys(FEATURE_NAMES, 0.0)
+FEATURE_NAMES = (*REPAYMENT_FEATURES, *BORROWING_FEATURES, *CONTACT_FEATURES, "anomaly_score")
+_INDEX: Final = {name: index for index, name in enumerate(FEATURE_NAMES)}
+# Set by the engine when it has an anomaly model; 0 until then.
+ANOMALY_SCORE: Final = len(FEATURE_NAMES) - 1
+_CREDIT_LIMIT: Final = REPAYMENT_FEATURES.index("credit_limit")
+_NO_BORROWING: Final = [0.0] * len(BORROWING_FEATURES)
+_NO_CYCLE: Final = [0.0] * (len(RECENT_CYCLE_FEATURES) // RECENT_CYCLES)
 _D90: Final = 90 * DAY
 _D180: Final = 180 * DAY
+
+
+def feature_index(name: str) -> int:
+    """Where the feature ``name`` sits in the vector.
+
+    >>> feature_index("dpd_current"), FEATURE_NAMES[feature_index("utilisation")]
+    (0, 'utilisation')
+    >>> feature_index("dpd")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown feature 'dpd' (the features are listed in detectors.features.FEATURE_NAMES)
+    """
+    index = _INDEX.get(name)
+    if index is None:
+        raise ValueError(
+            f"unknown feature {name!r} (the features are listed in "
+            "detectors.features.FEATURE_NAMES)"
+        )
+    return index
+
+
+def feature_vector(named: Mapping[str, float]) -> list[float]:
+    """A feature vector with the ``named`` values and every other feature at 0.
+
+    >>> feature_vector({"late_6m": 2.0})[feature_index("late_6m")], len(feature_vector({}))
+    (2.0, 44)
+    """
+    values = [0.0] * len(FEATURE_NAMES)
+    for name, value in named.items():
+        values[feature_index(name)] = value
+    return values
+
+
+def feature_dict(features: list[float]) -> dict[str, float]:
+    """The vector by name, for reading and showing it (the engine never needs it).
+
+    >>> feature_dict(feature_vector({"late_6m": 2.0}))["late_6m"]
+    2.0
+    """
+    return dict(zip(FEATURE_NAMES, features, strict=True))
 
 
 def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
@@ -93,23 +146,25 @@ def repayment_flags(event: Repayment, min_payment_tolerance: float) -> int:
     return flags
 
 
-def compute_features(state: BorrowerState) -> dict[str, float]:
-    """All features named in ``FEATURE_NAMES`` (``anomaly_score`` is 0 until a model sets it).
+def compute_features(state: BorrowerState) -> list[float]:
+    """The features in ``FEATURE_NAMES`` order (``anomaly_score`` is 0 until a model sets it).
 
-    >>> list(compute_features(BorrowerState("b1"))) == list(FEATURE_NAMES)
+    >>> len(compute_features(BorrowerState("b1"))) == len(FEATURE_NAMES)
     True
     """
     now = state.now
-    features = _ZEROS.copy()
-    limit = _add_repayment_features(features, state, now)
+    features = _repayment_features(state, now)
     if state.borrowings:  # most borrowers, most of the time: all zero
-        _add_borrowing_features(features, state, now, limit)
-    _add_contact_features(features, state, now)
+        features += _borrowing_features(state, now, features[_CREDIT_LIMIT])
+    else:
+        features += _NO_BORROWING
+    features += _contact_features(state, now)
+    features.append(0.0)
     return features
 
 
-def _add_repayment_features(features: dict[str, float], state: BorrowerState, now: float) -> float:
-    """Sets the repayment features; returns our total credit limit."""
+def _repayment_features(state: BorrowerState, now: float) -> list[float]:
+    """The ``REPAYMENT_FEATURES``, in their order."""
     rows = state.repayments
     cut180, cut90 = now - _D180, now - _D90
     # One pass over the rows, oldest first (the sums depend on the order); each window is
@@ -154,37 +209,39 @@ def _add_repayment_features(features: dict[str, float], state: BorrowerState, no
         balance += loan_balance
         limit += loan_limit
     last = rows[-1] if rows else None
-    features["dpd_current"] = float(current)
-    features["dpd_max_90d"] = float(max(current, max90))
-    features["dpd_max_180d"] = float(max(current, max180))
-    features["dpd_max_365d"] = float(max(current, max365))
-    features["late_3m"] = float(late90)
-    features["late_6m"] = float(late180)
-    features["late_12m"] = float(late365)
-    features["min_payment_streak"] = float(streak)
-    features["payment_ratio"] = (last[2] / last[3] if last[3] else 1.0) if last else 1.0
-    features["payment_ratio_180d"] = paid180 / due180 if due180 else 1.0
-    features["utilisation"] = balance / limit if limit else 0.0
-    features["partial_payments_90d"] = float(partial)
-    features["third_party_payments_90d"] = float(third)
-    features["credit_limit"] = limit
-    features["paid_to_limit_180d"] = paid180 / limit if limit else 0.0
-    # Fewer rows than cycles leave the last cycles at their zero values. Indexed, not a
-    # zip over reversed(rows): compiled, that zip was two generic calls per event.
-    for back in range(min(RECENT_CYCLES, len(rows))):
-        dpd_key, full_key, no_due_key = _RECENT_CYCLE_KEYS[back]
-        row = rows[-1 - back]
-        features[dpd_key] = float(row[1])
-        if row[3] > 0 and row[2] >= row[3]:
-            features[full_key] = 1.0
-        if row[3] == 0:
-            features[no_due_key] = 1.0
-    return limit
+    features = [
+        float(current),
+        float(max(current, max90)),
+        float(max(current, max180)),
+        float(max(current, max365)),
+        float(late90),
+        float(late180),
+        float(late365),
+        float(streak),
+        (last[2] / last[3] if last[3] else 1.0) if last else 1.0,
+        paid180 / due180 if due180 else 1.0,
+        balance / limit if limit else 0.0,
+        float(partial),
+        float(third),
+        limit,
+        paid180 / limit if limit else 0.0,
+    ]
+    # Per cycle, newest first: days past due, paid in full, nothing due. Fewer rows than
+    # cycles leave the last cycles at 0.
+    for back in range(RECENT_CYCLES):
+        if back < len(rows):
+            row = rows[-1 - back]
+            due = row[3]
+            features.append(float(row[1]))
+            features.append(1.0 if due > 0 and row[2] >= due else 0.0)
+            features.append(1.0 if due == 0 else 0.0)
+        else:
+            features += _NO_CYCLE
+    return features
 
 
-def _add_borrowing_features(
-    features: dict[str, float], state: BorrowerState, now: float, limit: float
-) -> None:
+def _borrowing_features(state: BorrowerState, now: float, limit: float) -> list[float]:
+    """The ``BORROWING_FEATURES``, in their order, given our total credit limit."""
     d30 = now - 30 * DAY
     loans30 = loans90 = inquiries30 = inquiries90 = small = overdue = overdue_small = 0
     amount30 = amount90 = 0.0
@@ -210,22 +267,25 @@ def _add_borrowing_features(
             loans30 += 1
             amount30 += amount
             lenders30.add(lender_id)
-    features["new_loans_30d"] = float(loans30)
-    features["new_loans_90d"] = float(loans90)
-    features["new_loan_amount_30d"] = amount30
-    features["new_loan_amount_90d"] = amount90
-    features["distinct_lenders_30d"] = float(len(lenders30))
-    features["distinct_lenders_90d"] = float(len(lenders90))
-    features["lender_types_90d"] = float(len(types90))
-    features["small_loans_90d"] = float(small)
-    features["inquiries_30d"] = float(inquiries30)
-    features["inquiries_90d"] = float(inquiries90)
-    features["new_debt_to_limit_30d"] = amount30 / limit if limit else 0.0
-    features["overdue_elsewhere_days"] = float(overdue)
-    features["overdue_elsewhere_small_days"] = float(overdue_small)
+    return [
+        float(loans30),
+        float(loans90),
+        amount30,
+        amount90,
+        float(len(lenders30)),
+        float(len(lenders90)),
+        float(len(types90)),
+        float(small),
+        float(inquiries30),
+        float(inquiries90),
+        amount30 / limit if limit else 0.0,
+        float(overdue),
+        float(overdue_small),
+    ]
 
 
-def _add_contact_features(features: dict[str, float], state: BorrowerState, now: float) -> None:
+def _contact_features(state: BorrowerState, now: float) -> list[float]:
+    """The ``CONTACT_FEATURES``, in their order."""
     contacts = state.contacts
     failed = 0
     run_start = now
@@ -237,9 +297,11 @@ def _add_contact_features(features: dict[str, float], state: BorrowerState, now:
     reached = state.last_reachable
     since = now - (reached if reached is not None else state.first_seen)
     last = contacts[-1][1] if contacts else None
-    features["failed_contacts"] = float(failed)
-    features["days_failing"] = (now - run_start) / DAY
-    features["days_since_contact"] = since / DAY
-    features["number_invalid"] = 1.0 if last == CONTACT_INVALID else 0.0
-    features["contact_known"] = 1.0 if contacts else 0.0
-    features["last_contact_reachable"] = 1.0 if last == CONTACT_REACHED else 0.0
+    return [
+        float(failed),
+        (now - run_start) / DAY,
+        since / DAY,
+        1.0 if last == CONTACT_INVALID else 0.0,
+        1.0 if contacts else 0.0,
+        1.0 if last == CONTACT_REACHED else 0.0,
+    ]

@@ -60,10 +60,10 @@ class Evidence:
 class Tiering:
     """Policy-configured tiering: ``assess`` the evidence, then ``settle`` it against the state.
 
-    >>> from detectors.features import FEATURE_NAMES
+    >>> from detectors.features import feature_vector
     >>> from detectors.policy import load_policy
     >>> t = Tiering(load_policy())
-    >>> t.assess({**dict.fromkeys(FEATURE_NAMES, 0.0), "min_payment_streak": 3.0}, score=0.02)
+    >>> t.assess(feature_vector({"min_payment_streak": 3.0}), score=0.02)
     Evidence(tier='B', reasons=('W_MIN_PAYMENT_STREAK',))
     """
 
@@ -84,7 +84,7 @@ class Tiering:
         self.probation_cycles = policy.probation_cycles
         self.probation_seconds = policy.probation_days * DAY
 
-    def assess(self, features: dict[str, float], score: float) -> Evidence:
+    def assess(self, features: list[float], score: float) -> Evidence:
         """The tier the evidence alone supports, with reasons most important first."""
         reasons = []
         rank = 0

@@ -4,42 +4,51 @@ The situation refines the tier where the design asks for it: C splits on the lat
 check (reachable, unreachable, or not yet known) and A is eligible for a limit increase or
 cross-sell only when usage is high and the 12-month record is clean.
 
->>> situation("C", {"contact_known": 1.0, "last_contact_reachable": 0.0}, (), 0.7)
+>>> from detectors.features import feature_vector
+>>> situation("C", feature_vector({"contact_known": 1.0}), (), 0.7)
 'C_unreachable'
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Final
 
 from detectors.decision import Alert, alert_id
+from detectors.events import Event
+from detectors.features import feature_index
 from detectors.policy import Policy
 from detectors.state import BorrowerState
 
 __all__ = ["Treatments", "situation"]
 
 _HOUR: Final = 3600.0
+_CONTACT_KNOWN: Final = feature_index("contact_known")
+_LAST_CONTACT_REACHABLE: Final = feature_index("last_contact_reachable")
+_UTILISATION: Final = feature_index("utilisation")
+_LATE_12M: Final = feature_index("late_12m")
+_DPD_MAX_365D: Final = feature_index("dpd_max_365d")
 
 
 def situation(
-    tier: str, features: dict[str, float], reasons: tuple[str, ...], min_utilisation: float
+    tier: str, features: list[float], reasons: tuple[str, ...], min_utilisation: float
 ) -> str:
     """The key of ``[treatments]`` in the policy that applies.
 
-    >>> situation("A", {"utilisation": 0.8, "late_12m": 0.0, "dpd_max_365d": 0.0}, (), 0.7)
-    'A_eligible'
+    >>> from detectors.features import feature_vector
+    >>> f = feature_vector({"utilisation": 0.8})
+    >>> situation("A", f, (), 0.7), situation("A", f, (), 0.9)
+    ('A_eligible', 'A')
     """
     if tier == "C":
-        if not features["contact_known"]:
+        if not features[_CONTACT_KNOWN]:
             return "C_unknown"
-        return "C_reachable" if features["last_contact_reachable"] else "C_unreachable"
+        return "C_reachable" if features[_LAST_CONTACT_REACHABLE] else "C_unreachable"
     if (
         tier == "A"
         and not reasons
-        and features["utilisation"] >= min_utilisation
-        and not features["late_12m"]
-        and not features["dpd_max_365d"]
+        and features[_UTILISATION] >= min_utilisation
+        and not features[_LATE_12M]
+        and not features[_DPD_MAX_365D]
     ):
         return "A_eligible"
     return tier
@@ -49,15 +58,17 @@ class Treatments:
     """Turns a decision's tier into alerts, not repeating one inside its suppression window.
 
     >>> from datetime import datetime, timezone
-    >>> from detectors.features import FEATURE_NAMES
+    >>> from detectors.events import ContactStatus
+    >>> from detectors.features import feature_vector
     >>> from detectors.policy import load_policy
     >>> treat = Treatments(load_policy())
     >>> state = BorrowerState("b1")
     >>> at = datetime(2024, 3, 1, tzinfo=timezone.utc)
-    >>> f = dict.fromkeys(FEATURE_NAMES, 0.0)
-    >>> [a.queue for a in treat.alerts(state, "e1", at, "D", ("S_DPD_30",), f)]
+    >>> f = feature_vector({})
+    >>> first, again = (ContactStatus(e, "b1", at, "sms", "no_answer") for e in ("e1", "e2"))
+    >>> [a.queue for a in treat.alerts(state, first, "D", ("S_DPD_30",), f)]
     ['collections.immediate', 'credit.limit_review']
-    >>> treat.alerts(state, "e2", at, "D", ("S_DPD_30",), f)
+    >>> treat.alerts(state, again, "D", ("S_DPD_30",), f)
     ()
     """
 
@@ -82,20 +93,20 @@ class Treatments:
     def alerts(
         self,
         state: BorrowerState,
-        event_id: str,
-        occurred_at: datetime,
+        event: Event,
         tier: str,
         reasons: tuple[str, ...],
-        features: dict[str, float],
+        features: list[float],
     ) -> tuple[Alert, ...]:
-        """Alerts for this decision; records what was sent in ``state.alerts_sent``."""
+        """Alerts for this decision on ``event``; records what was sent in ``state.alerts_sent``."""
         sent = state.alerts_sent
         if sent:
             self._forget_expired(sent, state.now)
         plan = self.plans[situation(tier, features, reasons, self.min_utilisation)]
         if not plan:
             return ()
-        ts = occurred_at.timestamp()
+        ts = event.ts
+        event_id = event.event_id
         suffix = "|" + ",".join(sorted(reasons)) if self.by_reasons else ""
         out = []
         for action, key, window in plan:
@@ -115,7 +126,7 @@ class Treatments:
                     reasons,
                     action.treatment,
                     event_id,
-                    occurred_at,
+                    event.occurred_at,
                 )
             )
         return tuple(out)

@@ -79,10 +79,10 @@ class LiveModels:
     def version(self) -> str:
         return self.hub.version
 
-    def score(self, features: dict[str, float]) -> float:
+    def score(self, features: list[float]) -> float:
         return self.hub.score(features)
 
-    def score_one(self, features: dict[str, float]) -> float:
+    def score_one(self, features: list[float]) -> float:
         return self.hub.score_one(features)
 
     def swap(self, data: bytes) -> None:

@@ -9,7 +9,7 @@ bytes.
 >>> from detectors.models.hub import ModelHub
 >>> from detectors.models.inputs import InputEncoder
 >>> from detectors.scoring import Scorecard
->>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("x",)))
+>>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("late_6m",)))
 >>> _ = hub.learn_vector((1.0,), 1)
 >>> data = dump(hub)
 >>> read_header(data)["models"][0]["trained"]

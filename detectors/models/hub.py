@@ -6,8 +6,8 @@ matured outcomes to 1 at ``Blend.full``. The weight is part of every score's ver
 
 >>> from detectors.models.inputs import InputEncoder
 >>> from detectors.scoring import Scorecard
->>> hub = ModelHub.default(Scorecard(-1.0, {"dpd": 0.05}, version="card"),
-...                        encoder=InputEncoder(raw=("dpd",)), blend=Blend(start=2, full=4))
+>>> hub = ModelHub.default(Scorecard(-1.0, {"dpd_current": 0.05}, version="card"),
+...                        encoder=InputEncoder(raw=("dpd_current",)), blend=Blend(start=2, full=4))
 >>> hub.version
 'card'
 >>> for i in range(4):
@@ -122,18 +122,19 @@ class ModelHub:
         return cls(arena, prior, blend or Blend(), encoder, anomaly=AnomalyWatch(seed=seed),
                    label_hold_s=label_hold_s)  # fmt: skip
 
-    def vector(self, features: dict[str, float]) -> tuple[float, ...]:
-        """The models' ordered input for these features (absent ones are 0).
+    def vector(self, features: list[float]) -> tuple[float, ...]:
+        """The models' ordered input for these features.
 
+        >>> from detectors.features import feature_vector
         >>> from detectors.models.inputs import InputEncoder
         >>> from detectors.scoring import Scorecard
-        >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("a", "b")))
-        >>> hub.vector({"b": 2.0})
+        >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(("late_3m", "late_6m")))
+        >>> hub.vector(feature_vector({"late_6m": 2.0}))
         (0.0, 2.0)
         """
         return self.encoder.encode(features)
 
-    def score(self, features: dict[str, float]) -> float:
+    def score(self, features: list[float]) -> float:
         """The blended probability of going bad; also fed to the PSI drift watch."""
         weight = self.blend_weight
         value = self.prior.score(features)
@@ -143,7 +144,7 @@ class ModelHub:
         self.drift.observe_score(value)
         return value
 
-    def score_one(self, features: dict[str, float]) -> float:
+    def score_one(self, features: list[float]) -> float:
         """The behaviour anomaly score (River's anomaly-detector method name)."""
         return self.anomaly.score_one(features)
 
@@ -155,7 +156,7 @@ class ModelHub:
         >>> from detectors.models.inputs import InputEncoder
         >>> from detectors.models.outcomes import Snapshot
         >>> from detectors.scoring import Scorecard
-        >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("x",)),
+        >>> hub = ModelHub.default(Scorecard(0.0, {}), encoder=InputEncoder(raw=("late_6m",)),
         ...                        label_hold_s=90.0)
         >>> _ = hub.learn(Outcome(Snapshot.of(50.0, (1.0,)), label=1, matured_at=60.0))
         >>> hub.arena.outcomes, len(hub.held)  # bad early: held until 50 + 90

@@ -8,7 +8,8 @@ the policy loader can validate a policy file against the rules themselves.
 >>> rule = DaysPastDue30(min_days=30, tier="D")
 >>> rule.code, rule.strong, rule.fires({"dpd_current": 31.0})
 ('S_DPD_30', True, True)
->>> rule.condition.holds({"dpd_current": 30.0})
+>>> from detectors.features import feature_vector
+>>> rule.condition.holds(feature_vector({"dpd_current": 30.0}))
 True
 >>> [p.name for p in rule_params(DaysPastDue30)]
 ['tier', 'min_days']
@@ -17,9 +18,11 @@ True
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from detectors.features import feature_vector
 from detectors.rules.conditions import Condition
 
 __all__ = ["TIERS", "Param", "Rule", "StrongRule", "WeakRule", "param", "rule_params"]
@@ -121,9 +124,10 @@ class Rule:
         """What the rule fires on, from its thresholds (the tiering evaluates it directly)."""
         raise NotImplementedError
 
-    def fires(self, features: dict[str, float]) -> bool:
-        """Whether the rule is triggered by these features."""
-        return self.condition.holds(features)
+    def fires(self, features: Mapping[str, float]) -> bool:
+        """Whether the rule is triggered by these features, by name (absent ones are 0);
+        the tiering asks its ``condition`` with the engine's feature vector instead."""
+        return self.condition.holds(feature_vector(features))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ The tiering asks every rule on every event. A rule states its test as a conditio
 the compiled build (``make compiled``) turns into native code; a call into each rule's own
 Python method cost about ten times the comparison it made.
 
+>>> from detectors.features import feature_vector
 >>> lost = AllOf((AtLeast("failed_contacts", 3.0), AtLeast("days_failing", 7.0)))
->>> lost.holds({"failed_contacts": 4.0, "days_failing": 9.5})
+>>> lost.holds(feature_vector({"failed_contacts": 4.0, "days_failing": 9.5}))
 True
 >>> lost
 AllOf((AtLeast('failed_contacts', 3.0), AtLeast('days_failing', 7.0)))
@@ -13,36 +14,41 @@ AllOf((AtLeast('failed_contacts', 3.0), AtLeast('days_failing', 7.0)))
 
 from __future__ import annotations
 
+from detectors.features import feature_index
+
 __all__ = ["AllOf", "AnyOf", "AtLeast", "Between", "Condition", "MoreThan"]
 
 
 class Condition:
-    """A test of one event's features.
+    """A test of one event's features (a vector in ``FEATURE_NAMES`` order); a comparison
+    finds its feature's place in the vector when it is made, so an unknown name fails there.
 
-    >>> Condition().holds({})
+    >>> Condition().holds([])
     Traceback (most recent call last):
     ...
     NotImplementedError
     """
 
-    def holds(self, features: dict[str, float]) -> bool:
-        """Whether the features meet the condition (a missing feature is a KeyError)."""
+    def holds(self, features: list[float]) -> bool:
+        """Whether the features meet the condition."""
         raise NotImplementedError
 
 
 class AtLeast(Condition):
     """``features[feature] >= bound``.
 
-    >>> AtLeast("dpd_current", 30).holds({"dpd_current": 30.0})
+    >>> from detectors.features import feature_vector
+    >>> AtLeast("dpd_current", 30).holds(feature_vector({"dpd_current": 30.0}))
     True
     """
 
     def __init__(self, feature: str, bound: float) -> None:
         self.feature = feature
+        self.index = feature_index(feature)
         self.bound = bound
 
-    def holds(self, features: dict[str, float]) -> bool:
-        return features[self.feature] >= self.bound
+    def holds(self, features: list[float]) -> bool:
+        return features[self.index] >= self.bound
 
     def __repr__(self) -> str:
         return f"AtLeast({self.feature!r}, {self.bound!r})"
@@ -51,16 +57,18 @@ class AtLeast(Condition):
 class MoreThan(Condition):
     """``features[feature] > bound``.
 
-    >>> MoreThan("number_invalid", 0).holds({"number_invalid": 0.0})
+    >>> from detectors.features import feature_vector
+    >>> MoreThan("number_invalid", 0).holds(feature_vector({}))
     False
     """
 
     def __init__(self, feature: str, bound: float) -> None:
         self.feature = feature
+        self.index = feature_index(feature)
         self.bound = bound
 
-    def holds(self, features: dict[str, float]) -> bool:
-        return features[self.feature] > self.bound
+    def holds(self, features: list[float]) -> bool:
+        return features[self.index] > self.bound
 
     def __repr__(self) -> str:
         return f"MoreThan({self.feature!r}, {self.bound!r})"
@@ -69,17 +77,19 @@ class MoreThan(Condition):
 class Between(Condition):
     """``low <= features[feature] <= high``.
 
-    >>> Between("dpd_current", 1, 29).holds({"dpd_current": 29.0})
+    >>> from detectors.features import feature_vector
+    >>> Between("dpd_current", 1, 29).holds(feature_vector({"dpd_current": 29.0}))
     True
     """
 
     def __init__(self, feature: str, low: float, high: float) -> None:
         self.feature = feature
+        self.index = feature_index(feature)
         self.low = low
         self.high = high
 
-    def holds(self, features: dict[str, float]) -> bool:
-        return self.low <= features[self.feature] <= self.high
+    def holds(self, features: list[float]) -> bool:
+        return self.low <= features[self.index] <= self.high
 
     def __repr__(self) -> str:
         return f"Between({self.feature!r}, {self.low!r}, {self.high!r})"
@@ -88,14 +98,16 @@ class Between(Condition):
 class AllOf(Condition):
     """Every part holds.
 
-    >>> AllOf((AtLeast("a", 1), AtLeast("b", 1))).holds({"a": 1.0, "b": 0.0})
+    >>> from detectors.features import feature_vector
+    >>> both = AllOf((AtLeast("late_6m", 1), AtLeast("late_3m", 1)))
+    >>> both.holds(feature_vector({"late_6m": 1.0}))
     False
     """
 
     def __init__(self, parts: tuple[Condition, ...]) -> None:
         self.parts = parts
 
-    def holds(self, features: dict[str, float]) -> bool:
+    def holds(self, features: list[float]) -> bool:
         return all(part.holds(features) for part in self.parts)
 
     def __repr__(self) -> str:
@@ -105,14 +117,16 @@ class AllOf(Condition):
 class AnyOf(Condition):
     """At least one part holds.
 
-    >>> AnyOf((AtLeast("a", 1), AtLeast("b", 1))).holds({"a": 1.0, "b": 0.0})
+    >>> from detectors.features import feature_vector
+    >>> either = AnyOf((AtLeast("late_6m", 1), AtLeast("late_3m", 1)))
+    >>> either.holds(feature_vector({"late_6m": 1.0}))
     True
     """
 
     def __init__(self, parts: tuple[Condition, ...]) -> None:
         self.parts = parts
 
-    def holds(self, features: dict[str, float]) -> bool:
+    def holds(self, features: list[float]) -> bool:
         return any(part.holds(features) for part in self.parts)
 
     def __repr__(self) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pytest
 
 from detectors.engine import Monitor
 from detectors.events import Event
+from detectors.features import feature_dict
 from detectors.policy import load_policy
 from tests.unit.detectors.scenario import Timeline, run
 
@@ -43,20 +42,20 @@ class _Fixed:
     def __init__(self, value: float) -> None:
         self.value = value
 
-    def score_one(self, features: Mapping[str, float]) -> float:
+    def score_one(self, features: list[float]) -> float:
         return self.value
 
 
 def test_anomaly_scorer_feeds_w_anomaly() -> None:
     _, decisions = run([Timeline().contact(0)], anomaly=_Fixed(0.95))
-    assert decisions[0].features["anomaly_score"] == 0.95
+    assert feature_dict(decisions[0].features)["anomaly_score"] == 0.95
     assert "W_ANOMALY" in decisions[0].reasons
 
 
 class _Constant:
     version = "const-1"
 
-    def score(self, features: Mapping[str, float]) -> float:
+    def score(self, features: list[float]) -> float:
         return 0.7
 
 
@@ -76,7 +75,7 @@ def test_features_from_a_history() -> None:
         t.contact(15, "powered_off"),
     ]
     _, decisions = run(events)
-    f = decisions[-1].features
+    f = feature_dict(decisions[-1].features)
     assert f["dpd_current"] == 3 and f["late_3m"] == 1 and f["partial_payments_90d"] == 1
     assert f["third_party_payments_90d"] == 1 and f["payment_ratio"] == 0.05
     assert f["new_loans_30d"] == 1 and f["new_loan_amount_30d"] == 2000.0

@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from detectors.events import Event
-from detectors.features import compute_features
+from detectors.features import compute_features, feature_dict
 from detectors.models.outcomes import Snapshot
 from detectors.state import (
     CONTACT_HISTORY,
@@ -131,6 +131,7 @@ def test_a_late_event_is_placed_by_event_time() -> None:
     assert state is not None
     assert [row[0] for row in state.repayments] == sorted(row[0] for row in state.repayments)
     assert state.now == 60 * DAY + t.at(0).timestamp()
-    features = compute_features(state)
+    features = feature_dict(compute_features(state))
     assert features["min_payment_streak"] == 2.0  # the two latest by event time
-    assert decisions[-1].features["payment_ratio"] == 0.1  # latest by time, not by arrival
+    last = feature_dict(decisions[-1].features)
+    assert last["payment_ratio"] == 0.1  # latest by time, not by arrival

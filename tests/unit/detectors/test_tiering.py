@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 
-from detectors.features import FEATURE_NAMES
+from detectors.features import feature_vector
 from detectors.policy import default_policy_data, load_policy, parse_policy
 from detectors.state import DAY, BorrowerState
 from detectors.tiering import PROBATION, PROBATION_PASSED, Evidence, Tiering
 from tests.unit.detectors.scenario import Timeline, run
 
-QUIET = dict.fromkeys(FEATURE_NAMES, 0.0)
+QUIET = feature_vector({})
 TIERING = Tiering(load_policy())
 
 
 def test_weak_rules_escalate_by_count() -> None:
-    one = {**QUIET, "dpd_current": 5.0}
-    three = {**one, "partial_payments_90d": 1.0, "third_party_payments_90d": 1.0}
+    one = feature_vector({"dpd_current": 5.0})
+    three = feature_vector(
+        {"dpd_current": 5.0, "partial_payments_90d": 1.0, "third_party_payments_90d": 1.0}
+    )
     assert TIERING.assess(QUIET, 0.0) == Evidence("A", ())
     assert TIERING.assess(one, 0.0) == Evidence("B", ("W_LATE_1_29",))
     assert TIERING.assess(three, 0.0).tier == "C"
 
 
 def test_strong_rules_reach_their_tier_and_come_first_most_severe_first() -> None:
-    features = {**QUIET, "distinct_lenders_30d": 3.0, "dpd_current": 40.0, "utilisation": 0.95}
+    features = feature_vector(
+        {"distinct_lenders_30d": 3.0, "dpd_current": 40.0, "utilisation": 0.95}
+    )
     evidence = TIERING.assess(features, 0.0)
     assert evidence.tier == "D"
     assert evidence.reasons == ("S_DPD_30", "S_MULTI_LENDER_BURST", "W_HIGH_UTILISATION")
@@ -39,7 +43,7 @@ def test_disabled_rule_never_fires() -> None:
     data = default_policy_data()
     data["rules"]["dpd_30"]["enabled"] = False
     tiering = Tiering(parse_policy(data))
-    assert "S_DPD_30" not in tiering.assess({**QUIET, "dpd_current": 90.0}, 0.0).reasons
+    assert "S_DPD_30" not in tiering.assess(feature_vector({"dpd_current": 90.0}), 0.0).reasons
 
 
 def _state(tier: str, now_days: float, trigger_days: float) -> BorrowerState:

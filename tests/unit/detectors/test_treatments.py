@@ -8,13 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from detectors.decision import alert_id
-from detectors.features import FEATURE_NAMES
+from detectors.events import ContactStatus
+from detectors.features import feature_vector
 from detectors.policy import load_policy
 from detectors.state import BorrowerState
 from detectors.treatments import Treatments, situation
 
-QUIET = dict.fromkeys(FEATURE_NAMES, 0.0)
+QUIET = feature_vector({})
 AT = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def _event(event_id: str, borrower_id: str, at: datetime) -> ContactStatus:
+    """An event for the alerts to cite (which kind does not matter to the treatments)."""
+    return ContactStatus(event_id, borrower_id, at, "sms", "no_answer")
 
 
 @pytest.mark.parametrize(
@@ -34,21 +40,22 @@ AT = datetime(2024, 3, 1, tzinfo=UTC)
 def test_situation(
     tier: str, features: dict[str, float], reasons: tuple[str, ...], expected: str
 ) -> None:
-    assert situation(tier, {**QUIET, **features}, reasons, 0.7) == expected
+    assert situation(tier, feature_vector(features), reasons, 0.7) == expected
 
 
 def _alerts(treat: Treatments, state: BorrowerState, event: str, hours: float, tier: str,
             reasons: tuple[str, ...] = ("S_DPD_30",), **features: float) -> list[str]:  # fmt: skip
     at = AT + timedelta(hours=hours)
     state.now = max(state.now, at.timestamp())
-    return [
-        a.treatment for a in treat.alerts(state, event, at, tier, reasons, {**QUIET, **features})
-    ]
+    cause = _event(event, state.borrower_id, at)
+    vector = feature_vector(features)
+    return [a.treatment for a in treat.alerts(state, cause, tier, reasons, vector)]
 
 
 def test_d_means_immediate_collections_and_a_limit_freeze_or_cut() -> None:
     state = BorrowerState("b1")
-    alerts = Treatments(load_policy()).alerts(state, "e1", AT, "D", ("S_DPD_30",), QUIET)
+    event = _event("e1", "b1", AT)
+    alerts = Treatments(load_policy()).alerts(state, event, "D", ("S_DPD_30",), QUIET)
     assert [(a.queue, a.severity, a.treatment) for a in alerts] == [
         ("collections.immediate", "critical", "call_now"),
         ("credit.limit_review", "high", "freeze_or_cut_limit"),

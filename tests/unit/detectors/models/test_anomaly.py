@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 
+from detectors.features import FEATURE_NAMES, feature_vector
 from detectors.models.anomaly import BEHAVIOUR_RANGES, AnomalyWatch
 
 
@@ -20,6 +21,11 @@ def _typical(rng: random.Random) -> dict[str, float]:
         "failed_contacts": 0.0,
         "dpd_current": 0.0,
     }
+
+
+def _score(watch: AnomalyWatch, named: dict[str, float]) -> float:
+    """The watch learns from inputs by name and scores the engine's feature vector."""
+    return watch.score_one(feature_vector(named))
 
 
 def _outlier(rng: random.Random) -> dict[str, float]:
@@ -40,8 +46,8 @@ def test_planted_outliers_score_above_every_typical_point_after_warm_up(seed: in
     watch = AnomalyWatch(seed=seed)
     for _ in range(1000):
         watch.learn_one(_typical(rng))
-    typical = [watch.score_one(_typical(rng)) for _ in range(380)]
-    outliers = [watch.score_one(_outlier(rng)) for _ in range(20)]
+    typical = [_score(watch, _typical(rng)) for _ in range(380)]
+    outliers = [_score(watch, _outlier(rng)) for _ in range(20)]
     assert min(outliers) > max(typical)
     assert statistics.median(outliers) > 0.9 > 0.5 > statistics.median(typical)
     assert all(0.0 <= s <= 1.0 for s in typical + outliers)
@@ -49,7 +55,7 @@ def test_planted_outliers_score_above_every_typical_point_after_warm_up(seed: in
 
 def test_nothing_learned_scores_zero() -> None:
     watch = AnomalyWatch(seed=0)
-    assert watch.score_one(_outlier(random.Random(0))) == 0.0 and watch.seen == 0
+    assert _score(watch, _outlier(random.Random(0))) == 0.0 and watch.seen == 0
 
 
 def test_scoring_does_not_learn() -> None:
@@ -58,9 +64,9 @@ def test_scoring_does_not_learn() -> None:
     for _ in range(200):
         watch.learn_one(_typical(rng))
     odd = _outlier(rng)
-    first = watch.score_one(odd)
+    first = _score(watch, odd)
     for _ in range(300):  # the same pattern scored over and over stays as unusual
-        assert watch.score_one(odd) == first
+        assert _score(watch, odd) == first
     assert watch.seen == 200
 
 
@@ -70,10 +76,10 @@ def test_a_learnt_pattern_stops_being_anomalous() -> None:
     for _ in range(200):
         watch.learn_one(_typical(rng))
     odd = _outlier(random.Random(9))
-    before = watch.score_one(odd)
+    before = _score(watch, odd)
     for _ in range(200):
         watch.learn_one(odd)
-    assert watch.score_one(odd) < before - 0.3
+    assert _score(watch, odd) < before - 0.3
 
 
 def _warm(seed: int) -> AnomalyWatch:
@@ -90,10 +96,21 @@ def test_values_outside_the_ranges_are_clamped_to_them() -> None:
     edge = {name: high for name, (_, high) in BEHAVIOUR_RANGES.items()}
     below = {name: low - 50 for name, (low, _) in BEHAVIOUR_RANGES.items()}
     floor = {name: low for name, (low, _) in BEHAVIOUR_RANGES.items()}
-    assert watch.score_one(wild) == watch.score_one(edge) > 0.5
-    assert watch.score_one(below) == watch.score_one(floor)
+    assert _score(watch, wild) == _score(watch, edge) > 0.5
+    assert _score(watch, below) == _score(watch, floor)
 
 
-def test_absent_features_count_as_zero() -> None:
+def test_features_outside_the_behaviour_are_ignored() -> None:
     watch = _warm(4)
-    assert watch.score_one({}) == watch.score_one(dict.fromkeys(BEHAVIOUR_RANGES, 0.0))
+    others = [name for name in FEATURE_NAMES if name not in BEHAVIOUR_RANGES]
+    assert _score(watch, {}) == _score(watch, dict.fromkeys(others, 50.0))
+
+
+def test_absent_inputs_are_learnt_as_zero() -> None:
+    explicit, absent = _warm(5), _warm(5)
+    for _ in range(100):
+        explicit.learn_one(dict.fromkeys(BEHAVIOUR_RANGES, 0.0))
+        absent.learn_one({})
+    odd = _outlier(random.Random(5))
+    assert _score(absent, {}) == _score(explicit, {})
+    assert _score(absent, odd) == _score(explicit, odd)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from detectors.features import feature_dict, feature_vector
 from detectors.models import checkpoint
 from detectors.models.arena import PromotionRule
 from detectors.models.blend import Blend
@@ -18,26 +19,35 @@ from detectors.models.hub import ModelHub
 from detectors.models.inputs import Bins, InputEncoder
 from detectors.scoring import Scorecard
 
-ENCODER = InputEncoder(raw=("dpd", "ratio", "inquiries"), binned=(Bins("util", (0.3, 0.9)),))
+ENCODER = InputEncoder(
+    raw=("dpd_current", "payment_ratio", "inquiries_30d"),
+    binned=(Bins("utilisation", (0.3, 0.9)),),
+)
 
 
-def _features(rng: random.Random) -> dict[str, float]:
-    return {
-        "dpd": float(rng.choice([0, 0, 0, 5, 35, 70])),
-        "ratio": rng.random() * 1.2,
-        "inquiries": float(rng.randint(0, 6)),
-        "util": rng.random() * 1.1,
-    }
+def _features(rng: random.Random) -> list[float]:
+    return feature_vector({
+        "dpd_current": float(rng.choice([0, 0, 0, 5, 35, 70])),
+        "payment_ratio": rng.random() * 1.2,
+        "inquiries_30d": float(rng.randint(0, 6)),
+        "utilisation": rng.random() * 1.1,
+    })  # fmt: skip
 
 
-def _label(f: dict[str, float], rng: random.Random) -> int:
-    risk = 0.05 + 0.5 * (f["dpd"] >= 30) + 0.3 * (f["util"] > 0.9) + 0.03 * f["inquiries"]
+def _label(features: list[float], rng: random.Random) -> int:
+    f = feature_dict(features)
+    risk = (
+        0.05
+        + 0.5 * (f["dpd_current"] >= 30)
+        + 0.3 * (f["utilisation"] > 0.9)
+        + 0.03 * f["inquiries_30d"]
+    )
     return int(rng.random() < risk)
 
 
 def _trained_hub(seed: int = 0, n: int = 1500) -> ModelHub:
     hub = ModelHub.default(
-        Scorecard(-3.0, {"dpd": 0.05, "util": 1.0}, version="card"),
+        Scorecard(-3.0, {"dpd_current": 0.05, "utilisation": 1.0}, version="card"),
         encoder=ENCODER,
         blend=Blend(start=100, full=400),
         promotion=PromotionRule(window=300, min_count=100, check_every=100),
@@ -57,7 +67,7 @@ def trained() -> tuple[ModelHub, bytes]:
     return hub, dump(hub)
 
 
-def _probe(seed: int = 99, n: int = 200) -> list[dict[str, float]]:
+def _probe(seed: int = 99, n: int = 200) -> list[list[float]]:
     rng = random.Random(seed)
     return [_features(rng) for _ in range(n)]
 
@@ -137,7 +147,7 @@ def _refusals(data: bytes) -> list[tuple[bytes, tuple[str, ...] | None, str]]:
         (_edit(data, b'"format": 1', b'"format": "1"'), None, "checkpoint format 1 is not"),
         (_edit(data, b'"river": "' + river, b'"river": "0.0.1'), None, "River 0.0.1"),
         (_edit(data, b'"river": "' + river, b'"river": "' + river + b".post1"), None, "River"),
-        (data, ("dpd", "ratio"), "differ from this engine"),
+        (data, ("dpd_current", "payment_ratio"), "differ from this engine"),
         (data, (*ENCODER.names[1:], ENCODER.names[0]), "differ from this engine"),
         (data[: len(MAGIC)] + b"{not json\n" + data[len(MAGIC) :], None, "not valid JSON"),
     ]

@@ -17,6 +17,7 @@ import pytest
 from detectors.decision import Decision
 from detectors.engine import Monitor
 from detectors.events import Event, Repayment
+from detectors.features import feature_dict
 from detectors.models.hub import ModelHub
 from detectors.models.outcomes import Outcome
 from detectors.policy import load_policy
@@ -66,6 +67,11 @@ class Replay:
     pending_after: list[set[float]]
     final: dict[str, BorrowerState]
     hub: ModelHub
+
+
+def _dpd(decision: Decision) -> float:
+    """The borrower's days past due in the decision's features."""
+    return feature_dict(decision.features)["dpd_current"]
 
 
 def _replay(events: list[Event], through_bytes: bool = False) -> Replay:
@@ -144,7 +150,7 @@ def test_every_outcome_is_the_one_the_history_dictates_exactly_once(seed: int) -
         age = decision.occurred_at.timestamp() - outcome.snapshot.taken_at
         assert age > 0, "never matured by an event at or before the snapshot"
         if outcome.label == 1:
-            assert decision.features["dpd_current"] >= RULE.bad_dpd and age <= HORIZON
+            assert _dpd(decision) >= RULE.bad_dpd and age <= HORIZON
             assert outcome.matured_at == decision.occurred_at.timestamp()
         else:
             assert age >= HORIZON
@@ -248,7 +254,7 @@ def test_late_arrivals_never_mature_a_newer_snapshot_nor_twice(seed: int) -> Non
             # Bad on the event's own report, or on the borrower's current position.
             event = by_id[decision.event_id]
             reported = event.days_past_due if isinstance(event, Repayment) else 0
-            assert max(reported, decision.features["dpd_current"]) >= RULE.bad_dpd
+            assert max(reported, _dpd(decision)) >= RULE.bad_dpd
             assert age <= HORIZON
         else:
             assert age >= HORIZON
@@ -302,7 +308,7 @@ def _arrears_elsewhere(follow_up: Callable[[Timeline], Event]) -> dict[float, in
     events += [follow_up(t), t.repayment(100, loan="L1")]
     decisions, _ = _process(events)
     # The borrower's position says 45 days past due at every event.
-    assert all(d.features["dpd_current"] == 45 for d in decisions)
+    assert all(_dpd(d) == 45 for d in decisions)
     return {o.snapshot.taken_at: o.label for d in decisions for o in d.outcomes}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from detectors.features import feature_dict, feature_vector
 from detectors.models.arena import Arena
 from detectors.models.blend import Blend
 from detectors.models.hub import ModelHub
@@ -17,16 +18,23 @@ from detectors.models.outcomes import Outcome, Snapshot
 from detectors.policy import load_policy
 from detectors.scoring import Scorecard
 
-ENCODER = InputEncoder(raw=("dpd", "ratio"), binned=(Bins("util", (0.5, 0.9)),))
-PRIOR = Scorecard(-2.0, {"dpd": 0.05, "util": 1.0}, version="card")
+ENCODER = InputEncoder(
+    raw=("dpd_current", "payment_ratio"), binned=(Bins("utilisation", (0.5, 0.9)),)
+)
+PRIOR = Scorecard(-2.0, {"dpd_current": 0.05, "utilisation": 1.0}, version="card")
 
 
-def _features(rng: random.Random) -> dict[str, float]:
-    return {"dpd": float(rng.choice([0, 0, 10, 40])), "ratio": rng.random(), "util": rng.random()}
+def _features(rng: random.Random) -> list[float]:
+    return feature_vector({
+        "dpd_current": float(rng.choice([0, 0, 10, 40])),
+        "payment_ratio": rng.random(),
+        "utilisation": rng.random(),
+    })  # fmt: skip
 
 
-def _label(features: dict[str, float]) -> int:
-    return int(features["dpd"] >= 30 or features["util"] > 0.9)
+def _label(features: list[float]) -> int:
+    named = feature_dict(features)
+    return int(named["dpd_current"] >= 30 or named["utilisation"] > 0.9)
 
 
 def _hub(start: int, full: int) -> ModelHub:
@@ -85,18 +93,19 @@ def test_policy_blend_keeps_the_scorecard_for_the_first_outcomes() -> None:
     policy = load_policy()
     prior = Scorecard.from_policy(policy)
     hub = ModelHub.default(prior, blend=policy.models.blend)
-    features = {"dpd_current": 45.0, "utilisation": 0.95, "late_6m": 2.0}
+    features = feature_vector({"dpd_current": 45.0, "utilisation": 0.95, "late_6m": 2.0})
     for _ in range(policy.models.blend.start):
         hub.learn_vector(hub.vector(features), 1)
     assert hub.blend_weight == 0.0 and hub.version == prior.version
     assert hub.score(features) == prior.score(features)
-    hub.learn_vector(hub.vector({}), 0)
+    hub.learn_vector(hub.vector(feature_vector({})), 0)
     assert hub.blend_weight > 0.0 and hub.version.startswith("logistic@")
 
 
 def test_learn_takes_a_matured_outcome() -> None:
     hub = _hub(start=0, full=1)
-    outcome = Outcome(Snapshot.of(0.0, hub.vector({"dpd": 40.0})), label=1, matured_at=1.0)
+    inputs = hub.vector(feature_vector({"dpd_current": 40.0}))
+    outcome = Outcome(Snapshot.of(0.0, inputs), label=1, matured_at=1.0)
     assert hub.learn(outcome) is None
     assert hub.arena.outcomes == 1 and [m.trained for m in hub.arena.models] == [1, 1]
 
@@ -111,7 +120,7 @@ class Knows:
     """A River-like classifier that already knows the relation and learns nothing more."""
 
     def predict_proba_one(self, x: Mapping[str, float]) -> dict[bool, float]:
-        p = 0.9 if x["dpd"] >= 30 or x["util>=0.9"] else 0.1
+        p = 0.9 if x["dpd_current"] >= 30 or x["utilisation>=0.9"] else 0.1
         return {False: 1 - p, True: p}
 
     def learn_one(self, x: Mapping[str, float], y: bool) -> None:
@@ -174,12 +183,14 @@ def test_every_score_is_watched_for_psi() -> None:
     assert hub.drift.reference == scores[:30] and list(hub.drift.current) == scores[30:]
 
 
-def _behaviour(rng: random.Random, odd: bool) -> dict[str, float]:
+def _behaviour(rng: random.Random, odd: bool) -> list[float]:
     if odd:
-        return {"payment_ratio": 0.0, "utilisation": 1.4, "failed_contacts": 6.0,
-                "inquiries_30d": 8.0, "new_loans_30d": 6.0, "dpd_current": 90.0}  # fmt: skip
-    return {"payment_ratio": rng.gauss(1.0, 0.05), "utilisation": rng.gauss(0.3, 0.05),
-            "min_payment_streak": float(rng.randint(5, 8))}  # fmt: skip
+        named = {"payment_ratio": 0.0, "utilisation": 1.4, "failed_contacts": 6.0,
+                 "inquiries_30d": 8.0, "new_loans_30d": 6.0, "dpd_current": 90.0}  # fmt: skip
+    else:
+        named = {"payment_ratio": rng.gauss(1.0, 0.05), "utilisation": rng.gauss(0.3, 0.05),
+                 "min_payment_streak": float(rng.randint(5, 8))}  # fmt: skip
+    return feature_vector(named)
 
 
 def test_the_hub_scores_anomalies_and_learns_them_only_from_matured_outcomes() -> None:

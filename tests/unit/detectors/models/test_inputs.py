@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from detectors.features import FEATURE_NAMES, feature_vector
 from detectors.models.inputs import DEFAULT_ENCODER, MODEL_FEATURES, Bins, InputEncoder
 
 FEATURES = sorted({*DEFAULT_ENCODER.raw, *(b.feature for b in DEFAULT_ENCODER.binned)})
@@ -24,7 +26,7 @@ def _slices(encoder: InputEncoder) -> list[tuple[Bins, slice]]:
 
 
 def _check_one_hot(encoder: InputEncoder, features: dict[str, float]) -> None:
-    vector = encoder.encode(features)
+    vector = encoder.encode(feature_vector(features))
     assert len(vector) == len(encoder.names)
     for name, value in zip(encoder.raw, vector, strict=False):
         assert value == float(features.get(name, 0.0))
@@ -57,11 +59,16 @@ edges = st.lists(st.floats(-100, 100), min_size=1, max_size=6, unique=True).map(
 )
 
 
+# Six real feature names: the raw ones drawn from the first four, the binned from the last
+# four (so a feature can be both), the values from all six.
+SOME = FEATURE_NAMES[:6]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.sampled_from("abcd"), unique=True, max_size=4),
-    st.lists(st.tuples(st.sampled_from("cdef"), edges), max_size=3),
-    st.dictionaries(st.sampled_from("abcdef"), st.floats(-200, 200)),
+    st.lists(st.sampled_from(SOME[:4]), unique=True, max_size=4),
+    st.lists(st.tuples(st.sampled_from(SOME[2:]), edges), max_size=3),
+    st.dictionaries(st.sampled_from(SOME), st.floats(-200, 200)),
 )
 def test_any_encoder_gives_one_value_per_name(
     raw: list[str], binned: list[tuple[str, tuple[float, ...]]], features: dict[str, float]
@@ -72,12 +79,24 @@ def test_any_encoder_gives_one_value_per_name(
 
 
 def test_absent_features_encode_as_zero() -> None:
-    empty = DEFAULT_ENCODER.encode({})
-    assert empty == DEFAULT_ENCODER.encode(dict.fromkeys(FEATURES, 0.0))
+    empty = DEFAULT_ENCODER.encode(feature_vector({}))
+    # The encoder reads its own features only: setting every other one changes nothing.
+    unused = [name for name in FEATURE_NAMES if name not in FEATURES]
+    assert unused and empty == DEFAULT_ENCODER.encode(feature_vector(dict.fromkeys(unused, 7.0)))
     assert empty[: len(DEFAULT_ENCODER.raw)] == (0.0,) * len(DEFAULT_ENCODER.raw)
     # A binned feature that is absent lands in the bin holding 0, like an explicit 0.
-    encoder = InputEncoder(raw=("a",), binned=(Bins("u", (0.5, 0.9)), Bins("d", (-1.0, 1.0))))
-    assert encoder.encode({}) == (0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    encoder = InputEncoder(
+        raw=("late_6m",),
+        binned=(Bins("utilisation", (0.5, 0.9)), Bins("dpd_current", (-1.0, 1.0))),
+    )
+    assert encoder.encode(feature_vector({})) == (0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def test_unknown_feature_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown feature 'util'"):
+        InputEncoder(raw=("util",))
+    with pytest.raises(ValueError, match="unknown feature 'dpd'"):
+        InputEncoder(raw=("late_6m",), binned=(Bins("dpd", (1.0,)),))
 
 
 def test_edges_belong_to_the_bin_above() -> None:
@@ -89,7 +108,7 @@ def test_edges_belong_to_the_bin_above() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(FEATURES), values))
 def test_snapshot_holds_exactly_the_non_zero_inputs_in_order(features: dict[str, float]) -> None:
-    snapshot = DEFAULT_ENCODER.snapshot(7.0, features)
+    snapshot = DEFAULT_ENCODER.snapshot(7.0, feature_vector(features))
     assert snapshot.taken_at == 7.0 and snapshot.size == len(MODEL_FEATURES)
     indices = [index for index, _ in snapshot.inputs]
     assert indices == sorted(set(indices))
@@ -99,5 +118,6 @@ def test_snapshot_holds_exactly_the_non_zero_inputs_in_order(features: dict[str,
 
 
 def test_default_names_are_unique_and_exported() -> None:
-    assert len(set(MODEL_FEATURES)) == len(MODEL_FEATURES) == len(DEFAULT_ENCODER.encode({}))
+    dense = DEFAULT_ENCODER.encode(feature_vector({}))
+    assert len(set(MODEL_FEATURES)) == len(MODEL_FEATURES) == len(dense)
     assert DEFAULT_ENCODER.names == MODEL_FEATURES
