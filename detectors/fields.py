@@ -8,7 +8,6 @@ detectors.fields.EventError: amount_due: must be >= 0, got -1
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime
 from typing import Any, Final, Literal, overload
 
@@ -127,8 +126,10 @@ def read_number(
     if kind is float or kind is int:
         number: float = value  # compiled: converted once, then compared as a C double
         if number > 0.0 or (number == 0.0 and not positive):
-            if kind is int or math.isfinite(number):
-                return float(number)
+            # x - x is 0 for a finite x and NaN for an infinite one: compiled, a C test where
+            # math.isfinite is a call through the module. A float is returned as it came.
+            if number - number == 0.0:
+                return value if kind is float else float(number)
             raise EventError(name, f"must be finite, got {value!r}")
         raise EventError(name, f"must be {'>' if positive else '>='} 0, got {value!r}")
     if value is None:
