@@ -155,10 +155,10 @@ def compute_features(state: BorrowerState) -> list[float]:
     now = state.now
     features = _repayment_features(state, now)
     if state.borrowings:  # most borrowers, most of the time: all zero
-        features += _borrowing_features(state, now, features[_CREDIT_LIMIT])
+        features.extend(_borrowing_features(state, now, features[_CREDIT_LIMIT]))
     else:
-        features += _NO_BORROWING
-    features += _contact_features(state, now)
+        features.extend(_NO_BORROWING)
+    features.extend(_contact_features(state, now))
     features.append(0.0)
     return features
 
@@ -236,7 +236,7 @@ def _repayment_features(state: BorrowerState, now: float) -> list[float]:
             features.append(1.0 if due > 0 and row[2] >= due else 0.0)
             features.append(1.0 if due == 0 else 0.0)
         else:
-            features += _NO_CYCLE
+            features.extend(_NO_CYCLE)
     return features
 
 
