@@ -7,10 +7,11 @@ fetch's messages as one list (:mod:`streams.batch_consumer`, not Faust's per-mes
    original bytes and the reason, and the batch goes on;
 2. good events wait in a :class:`ReorderBuffer` that releases each partition's events in
    event-time order across the three topics (at most ``LOANWATCH_REORDER_HOLD_S`` late);
-3. each released event runs through ``Monitor.process`` with the borrower's state, and each
-   borrower's new state is written once per round to the ``borrowers`` table (backed by its
-   changelog topic). Decoded states stay in a bounded cache (:class:`StateCache`), which is
-   emptied whenever partitions move: the table is the truth, the cache saves decoding it;
+3. each released event runs through ``Monitor.process`` with the borrower's state, each
+   borrower's events of the round together (in their order), and each borrower's new state
+   is written once per round to the ``borrowers`` table (backed by its changelog topic).
+   Decoded states stay in a bounded cache (:class:`StateCache`), which is emptied whenever
+   partitions move: the table is the truth, the cache saves decoding it;
 4. together, the round's rows are written to PostgreSQL (retrying, so an outage pauses
    processing), and its tier changes, alerts, dead letters, matured outcomes and state
    changelog records are sent to Kafka, one record batch per topic partition
@@ -98,8 +99,9 @@ rejected: list[Message] = []  # dead-lettered this round: acknowledged with it
 in_flight: asyncio.Future[None] | None = None  # the last round's writes and acknowledgements
 states = StateCache(settings.state_cache_size)
 tally = metrics.RoundMetrics()  # the round's metrics, written to the registry with it
-# Borrowers whose state this round changed, with their last event of the round.
-changed: dict[bytes, tuple[Message, BorrowerState]] = {}
+# The states this round changed, each borrower's once: its last event of the round, its key
+# and the state's new bytes.
+changed: list[tuple[Message, bytes, bytes]] = []
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
 log_ends: dict[TP, int] = {}  # per input topic partition: its end offset (follow_log_ends)
 # per input topic partition with unread messages: since when, or since its last admission
@@ -211,8 +213,8 @@ async def process_released() -> None:
     metrics.REORDER_HELD.set(len(reorder))
     if not released and not rejected:
         return  # nothing to write (a live stream's fetch whose events all wait)
-    for message, parsed in released:
-        handle(message, parsed)
+    for key, events in by_borrower(released).items():
+        handle_borrower(key, events)
     follow_load(len(released))
     tally.flush()
     save_changed_states()
@@ -398,35 +400,66 @@ def caught_up(partition: int, topic: str, since: float) -> bool:
     return False
 
 
-def handle(message: Message, parsed: Event) -> None:
-    """Run the engine on one event; its rows and records go with the round."""
-    kind = parsed.event_type
-    key = cast(bytes, message.key)
+def by_borrower(released: list[tuple[Message, Event]]) -> dict[bytes, list[tuple[Message, Event]]]:
+    """The round's events grouped by borrower (message key), each borrower's in release order,
+    the borrowers in the order of their first event.
+
+    Only a borrower's own events decide its state, so its events need not interleave with
+    others': taken together, the state is decided on and then encoded while it is in the
+    processor's cache, not once per event and again at the round's end after thousands of
+    other states have pushed it out.
+
+    >>> from types import SimpleNamespace as M
+    >>> groups = by_borrower([(M(key=b"b1"), 1), (M(key=b"b2"), 2), (M(key=b"b1"), 3)])
+    >>> {key: [event for _, event in group] for key, group in groups.items()}
+    {b'b1': [1, 3], b'b2': [2]}
+    """
+    groups: dict[bytes, list[tuple[Message, Event]]] = {}
+    for item in released:
+        key = cast(bytes, item[0].key)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item]
+        else:
+            group.append(item)
+    return groups
+
+
+def handle_borrower(key: bytes, events: list[tuple[Message, Event]]) -> None:
+    """Run the engine on one borrower's events of the round, in order; their rows and records
+    go with the round, and so does the state's new value, encoded here (see
+    :func:`by_borrower`)."""
     state = states.get(key)
     cached = state is not None
     if state is None:
         stored = borrowers.get(key)
         state = BorrowerState.from_bytes(stored) if stored else None
-    try:
-        state, decision = engine.process(state, parsed)
-    except BaseException:
-        states.discard(key)  # the engine updates in place: a failed event leaves it unknown
-        raise
-    if not cached:  # a cached state was updated in place (and get marked it just used)
-        states.put(key, state)
-    if decision.duplicate:
-        tally.inc(metrics.EVENTS, kind, "duplicate")
-        if decision.earlier is not None:
-            emit(decision.earlier, message.partition)
-        return
-    changed[key] = (message, state)
-    tally.inc(metrics.EVENTS, kind, "processed")
-    tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - parsed.ts))
-    emit(decision, message.partition)
-    for outcome in decision.outcomes:
-        outputs.add(plan.model_outcomes.name, message.partition, key,
-                    outcome_message(decision.borrower_id, outcome))  # fmt: skip
-        tally.inc(metrics.OUTCOMES_PUBLISHED)
+    last: Message | None = None
+    for message, parsed in events:
+        try:
+            state, decision = engine.process(state, parsed)
+        except BaseException:
+            states.discard(key)  # the engine updates in place: a failed event leaves it unknown
+            raise
+        if not cached:  # a cached state is updated in place (and get marked it just used)
+            states.put(key, state)
+            cached = True
+        kind = parsed.event_type
+        if decision.duplicate:
+            tally.inc(metrics.EVENTS, kind, "duplicate")
+            if decision.earlier is not None:
+                emit(decision.earlier, message.partition)
+            continue
+        last = message
+        tally.inc(metrics.EVENTS, kind, "processed")
+        tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - parsed.ts))
+        emit(decision, message.partition)
+        for outcome in decision.outcomes:
+            outputs.add(plan.model_outcomes.name, message.partition, key,
+                        outcome_message(decision.borrower_id, outcome))  # fmt: skip
+            tally.inc(metrics.OUTCOMES_PUBLISHED)
+    if last is not None and state is not None:
+        changed.append((last, key, state.to_bytes()))
 
 
 def save_changed_states() -> None:
@@ -439,20 +472,19 @@ def save_changed_states() -> None:
     reading input while more than 100 wait.
     """
     changelog = borrowers.changelog_topic.get_topic_name()
-    by_partition: dict[int, tuple[Message, list[tuple[bytes, BorrowerState]]]] = {}
-    for key, (message, state) in changed.items():
+    by_partition: dict[int, tuple[Message, list[tuple[bytes, bytes]]]] = {}
+    for message, key, value in changed:
         group = by_partition.get(message.partition)
         if group is None:
             group = by_partition[message.partition] = (message, [])
-        group[1].append((key, state))
+        group[1].append((key, value))
     changed.clear()
     store = borrowers.data
     for partition, (message, members) in by_partition.items():
         # A rocksdb:// store files each key under the current event's partition: one
         # current event per partition, not per key (it cost 3% of a worker's time).
         with current_event(message):
-            for key, state in members:
-                value = state.to_bytes()
+            for key, value in members:
                 store[key] = value
                 outputs.add(changelog, partition, key, value)
 
