@@ -31,9 +31,9 @@ import json
 import math
 import time
 import weakref
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 import structlog
@@ -68,6 +68,8 @@ from streams.state_cache import StateCache
 from streams.topics import TopicPlan
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+K = TypeVar("K")
 settings = get_settings()
 policy = load_policy(settings.policy_path)
 plan = TopicPlan(settings, policy)
@@ -213,7 +215,8 @@ async def process_released() -> None:
     metrics.REORDER_HELD.set(len(reorder))
     if not released and not rejected:
         return  # nothing to write (a live stream's fetch whose events all wait)
-    for key, events in by_borrower(released).items():
+    # Borrower by borrower (see handle_borrower), each borrower's events in release order.
+    for key, events in grouped(released, lambda item: cast(bytes, item[0].key)).items():
         handle_borrower(key, events)
     follow_load(len(released))
     tally.flush()
@@ -400,35 +403,28 @@ def caught_up(partition: int, topic: str, since: float) -> bool:
     return False
 
 
-def by_borrower(released: list[tuple[Message, Event]]) -> dict[bytes, list[tuple[Message, Event]]]:
-    """The round's events grouped by borrower (message key), each borrower's in release order,
-    the borrowers in the order of their first event.
+def grouped(items: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:
+    """``items`` grouped by ``key``, each group in the items' order, the groups in the order
+    of their first item.
 
-    Only a borrower's own events decide its state, so its events need not interleave with
-    others': taken together, the state is decided on and then encoded while it is in the
-    processor's cache, not once per event and again at the round's end after thousands of
-    other states have pushed it out.
-
-    >>> from types import SimpleNamespace as M
-    >>> groups = by_borrower([(M(key=b"b1"), 1), (M(key=b"b2"), 2), (M(key=b"b1"), 3)])
-    >>> {key: [event for _, event in group] for key, group in groups.items()}
-    {b'b1': [1, 3], b'b2': [2]}
+    >>> grouped(["b1-e1", "b2-e1", "b1-e2"], lambda item: item[:2])
+    {'b1': ['b1-e1', 'b1-e2'], 'b2': ['b2-e1']}
     """
-    groups: dict[bytes, list[tuple[Message, Event]]] = {}
-    for item in released:
-        key = cast(bytes, item[0].key)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [item]
-        else:
-            group.append(item)
+    groups: dict[K, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
     return groups
 
 
 def handle_borrower(key: bytes, events: list[tuple[Message, Event]]) -> None:
     """Run the engine on one borrower's events of the round, in order; their rows and records
-    go with the round, and so does the state's new value, encoded here (see
-    :func:`by_borrower`)."""
+    go with the round, and so does the state's new value, encoded here.
+
+    Only a borrower's own events decide its state, so its events need not interleave with
+    others': taken together, the state is decided on and then encoded while it is in the
+    processor's cache, not once per event and again at the round's end after thousands of
+    other states have pushed it out.
+    """
     state = states.get(key)
     cached = state is not None
     if state is None:
@@ -472,19 +468,14 @@ def save_changed_states() -> None:
     reading input while more than 100 wait.
     """
     changelog = borrowers.changelog_topic.get_topic_name()
-    by_partition: dict[int, tuple[Message, list[tuple[bytes, bytes]]]] = {}
-    for message, key, value in changed:
-        group = by_partition.get(message.partition)
-        if group is None:
-            group = by_partition[message.partition] = (message, [])
-        group[1].append((key, value))
+    by_partition = grouped(changed, lambda change: change[0].partition)
     changed.clear()
     store = borrowers.data
-    for partition, (message, members) in by_partition.items():
+    for partition, members in by_partition.items():
         # A rocksdb:// store files each key under the current event's partition: one
         # current event per partition, not per key (it cost 3% of a worker's time).
-        with current_event(message):
-            for key, value in members:
+        with current_event(members[0][0]):
+            for _, key, value in members:
                 store[key] = value
                 outputs.add(changelog, partition, key, value)
 

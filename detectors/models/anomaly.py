@@ -56,13 +56,23 @@ class AnomalyWatch:
         height: int = 8,
     ) -> None:
         self.ranges = dict(ranges or BEHAVIOUR_RANGES)
-        for name in self.ranges:
-            feature_index(name)  # an unknown name fails here, not at the first score
+        self._locate()
         self.model: Any = anomaly.HalfSpaceTrees(
             n_trees=n_trees, height=height, window_size=window_size, seed=seed,
             limits=dict(self.ranges.items()),
         )
         self.seen = 0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled from a checkpoint (of this or an earlier release, which has no places):
+        its attributes, then the features' places."""
+        self.__dict__.update(state)
+        self._locate()
+
+    def _locate(self) -> None:
+        # Where each behaviour feature sits in the engine's feature vector: found once, so an
+        # unknown name fails here, not at the first score.
+        self._at = tuple(feature_index(name) for name in self.ranges)
 
     def _clip(self, values: Iterable[float]) -> dict[str, float]:
         """The behaviour features, given in ``ranges`` order, clipped to their ranges."""
@@ -78,8 +88,8 @@ class AnomalyWatch:
         # A loop, not a generator: one would make ``features`` a closure cell on every call,
         # and this runs on every event, most of them before anything was learned.
         behaviour = []
-        for name in self.ranges:
-            behaviour.append(features[feature_index(name)])
+        for at in self._at:
+            behaviour.append(features[at])
         return min(1.0, max(0.0, float(self.model.score_one(self._clip(behaviour)))))
 
     def learn_one(self, inputs: Mapping[str, float]) -> None:
