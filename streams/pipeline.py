@@ -1,9 +1,10 @@
 """The monitoring agent: input events through the detectors engine into tiers and alerts.
 
 One task reads the three input topics (co-partitioned by ``borrower_id``) in batches, each
-fetch's messages as one list (:mod:`streams.batch_consumer`, not Faust's per-message streams):
+fetch's records a run per topic partition (:mod:`streams.batch_consumer`, not Faust's
+per-message streams):
 
-1. each message is parsed; a bad one goes to its dead-letter topic and table with its
+1. each record is parsed; a bad one goes to its dead-letter topic and table with its
    original bytes and the reason, and the batch goes on;
 2. good events wait in a :class:`ReorderBuffer` that releases each partition's events in
    event-time order across the three topics (at most ``LOANWATCH_REORDER_HOLD_S`` late);
@@ -17,7 +18,7 @@ fetch's messages as one list (:mod:`streams.batch_consumer`, not Faust's per-mes
    changelog records are sent to Kafka, one record batch per topic partition
    (:class:`RoundSender`); the broker's acknowledgements are awaited;
 
-and only then are the messages acknowledged, which lets Faust commit their offsets. A crash
+and only then are the records' offsets acknowledged, which lets Faust commit them. A crash
 anywhere before that redelivers them: the state may already hold those events, so the engine
 reports them as duplicates carrying their first decision, whose outputs are sent again; rows
 and messages keep their ids, so PostgreSQL holds each once and consumers can drop repeats.
@@ -33,10 +34,11 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 import faust
 import structlog
+from aiokafka.structs import ConsumerRecord
 from faust.events import Event as FaustEvent
 from faust.streams import _current_event
 from faust.types import TP, Message
@@ -49,7 +51,7 @@ from detectors.policy import load_policy, policy_data
 from detectors.state import BorrowerState
 from streams import metrics
 from streams.app import app
-from streams.batch_consumer import MessageBatches
+from streams.batch_consumer import BatchConsumer, Fetched, MessageBatches
 from streams.collector import follow_load
 from streams.history import HistorySink
 from streams.log_ends import LogEnds
@@ -90,20 +92,21 @@ borrowers = app.Table("borrowers", default=None, partitions=settings.topic_parti
 EVENT_TYPE_OF_TOPIC = {spec.name: kind for kind, spec in plan.inputs.items()}
 
 
-reorder: ReorderBuffer[tuple[Message, Event]] = ReorderBuffer(
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+reorder: ReorderBuffer[tuple[Record, Event]] = ReorderBuffer(
     tuple(EVENT_TYPE_OF_TOPIC), hold_s=settings.reorder_hold_s
 )
 # The monitor task and the release timer both process; one at a time keeps each borrower's
 # events in order and the table, sink and sends of a round together.
 processing = asyncio.Lock()
 outputs = RoundSender.of_app(app, settings.kafka_bootstrap)  # the round's records, batched
-rejected: list[Message] = []  # dead-lettered this round: acknowledged with it
+rejected: list[Record] = []  # dead-lettered this round: acknowledged with it
 in_flight: asyncio.Future[None] | None = None  # the last round's writes and acknowledgements
 states = StateCache(settings.state_cache_size)
 tally = metrics.RoundMetrics()  # the round's metrics, written to the registry with it
 # The states this round changed, each borrower's once: its last event of the round, its key
 # and the state's new bytes.
-changed: list[tuple[Message, bytes, bytes]] = []
+changed: list[tuple[Record, bytes, bytes]] = []
 next_offset: dict[TP, int] = {}  # per input topic partition: the offset after the last admitted
 log_ends: dict[TP, int] = {}  # per input topic partition: its end offset (follow_log_ends)
 # per input topic partition with unread messages: since when, or since its last admission
@@ -118,7 +121,7 @@ LOG_ENDS_EVERY_S = settings.reorder_hold_s / 4  # the longest between two end-of
 
 @app.task
 async def monitor() -> None:
-    """Admit each fetch's messages (with those queued behind it, up to a round's
+    """Admit each fetch's records (with those queued behind it, up to a round's
     ``LOANWATCH_BATCH_SIZE``) into the reorder buffer and process what it releases.
 
     An event's hold runs from its fetch's arrival, not from its admission: the time it
@@ -126,14 +129,14 @@ async def monitor() -> None:
 
     No waiting for a batch to fill: on a live stream a round starts as soon as a fetch
     arrives, on a backlog the fetches queue up while a round runs. An error in a round
-    crashes the worker (its unacknowledged messages are read again after a restart).
+    crashes the worker (its unacknowledged records are read again after a restart).
     """
     while True:
         arrivals = await inputs.take(settings.batch_size)
         async with processing:
-            for received, batch in arrivals:
-                for message in batch:
-                    admit(message, received)
+            for received, runs in arrivals:
+                for run in runs:
+                    admit(run, received)
             await seek_back()
             await process_released()
 
@@ -157,46 +160,69 @@ async def release_ready() -> None:
             await finish_round()
 
 
-def admit(message: Message, received: float) -> None:
-    """Parse one message: a bad one is dead-lettered now, a good one waits in the buffer.
+def admit(run: Fetched, received: float) -> None:
+    """Parse one fetch's records of a topic partition: a bad one is dead-lettered now, a
+    good one waits in the buffer.
 
-    A message is acknowledged only with the round that processed (or dead-lettered) it, so
+    A record is acknowledged only with the round that processed (or dead-lettered) it, so
     Faust commits its offset only then.
     """
-    if message.generation_id != app.consumer_generation_id:
+    if run.generation != app.consumer_generation_id:
         # Taken before a rebalance, after its partition was revoked (and forgotten): the
         # partition's owner reads it again from the committed offset. Never acknowledged,
         # or its offset would count as done should the partition come back here.
         return
-    tp = message.tp
+    tp = run.tp
+    records = in_sequence(tp, run.records)
+    if not records:
+        return
+    if tp in behind_since:
+        behind_since[tp] = time.monotonic()  # admitted now, whenever it arrived
+    kind = EVENT_TYPE_OF_TOPIC[tp.topic]
+    held: list[tuple[float, tuple[Record, Event]]] = []
+    for record in records:
+        try:
+            parsed = parse_event(record.value or b"")
+            if parsed.event_type != kind:
+                raise EventError("event_type", f"'{parsed.event_type}' does not go on {tp.topic}")
+            if record.key != parsed.borrower_id.encode():
+                raise EventError(None, "the message key must be the event's borrower_id")
+        except EventError as error:
+            dead_letter(kind, record, str(error))
+            rejected.append(record)
+            continue
+        held.append((parsed.ts, (record, parsed)))
+    reorder.add_all(tp.partition, tp.topic, received, held)
+
+
+def in_sequence(tp: TP, records: list[Record]) -> list[Record]:
+    """The records of ``tp`` that come next: each offset once, in order, none skipped.
+
+    A fetch that goes on from the last admitted offset without a hole (the usual case) is
+    taken whole. Otherwise, record by record: an offset admitted already is dropped, and one
+    past the next expected means Faust skipped records: the partition is read again from
+    the expected offset (:func:`seek_back`), and these copies are dropped, never
+    acknowledged, so an offset is committed only once its admitted copy is done.
+    """
     expected = next_offset.get(tp)
-    if expected is not None and message.offset != expected:
-        if message.offset > expected and rereading.get(tp) != expected:
-            # Faust skipped records: read them again.
-            log.warning("input offsets skipped; reading them again", topic=tp.topic,
-                        partition=tp.partition, start=expected, end=message.offset)  # fmt: skip
-            metrics.INPUT_REFETCHES.inc()
-            rereading[tp] = expected
-        # Admitted already, or to be admitted when read again: this copy is never
-        # acknowledged, so its offset is committed only once the admitted copy is done.
-        return
-    rereading.pop(tp, None)
-    next_offset[tp] = message.offset + 1
-    if message.tp in behind_since:
-        behind_since[message.tp] = time.monotonic()  # admitted now, whenever it arrived
-    kind = EVENT_TYPE_OF_TOPIC[message.topic]
-    try:
-        parsed = parse_event(message.value or b"")
-        if parsed.event_type != kind:
-            raise EventError("event_type", f"'{parsed.event_type}' does not go on {message.topic}")
-        if message.key != parsed.borrower_id.encode():
-            raise EventError(None, "the message key must be the event's borrower_id")
-    except EventError as error:
-        dead_letter(kind, message, str(error))
-        rejected.append(message)
-        return
-    reorder.add(message.partition, message.topic, parsed.ts, received,
-                (message, parsed))  # fmt: skip
+    first, last = records[0].offset, records[-1].offset
+    if (expected is None or first == expected) and last - first == len(records) - 1:
+        rereading.pop(tp, None)
+        next_offset[tp] = last + 1
+        return records
+    taken: list[Record] = []
+    for record in records:
+        if expected is not None and record.offset != expected:
+            if record.offset > expected and rereading.get(tp) != expected:
+                log.warning("input offsets skipped; reading them again", topic=tp.topic,
+                            partition=tp.partition, start=expected, end=record.offset)  # fmt: skip
+                metrics.INPUT_REFETCHES.inc()
+                rereading[tp] = expected
+            continue
+        rereading.pop(tp, None)
+        expected = next_offset[tp] = record.offset + 1
+        taken.append(record)
+    return taken
 
 
 async def process_released() -> None:
@@ -205,7 +231,7 @@ async def process_released() -> None:
     The round's writes go out together: the rows to PostgreSQL, the outputs to the broker,
     and the states to the changelog, which must hold them before the offsets that produced
     them may be committed (or a restart would restore a state that lacks committed events).
-    Its messages are acknowledged once all of them are done. Meanwhile the next round is
+    Its records are acknowledged once all of them are done. Meanwhile the next round is
     processed: at most one round is in flight behind the one being processed, so a slow
     database or broker slows processing down rather than letting unacknowledged rounds
     pile up.
@@ -222,9 +248,9 @@ async def process_released() -> None:
     tally.flush()
     save_changed_states()
     delivered = await outputs.send()
-    processed = [message for message, _ in released]
+    processed = [record for record, _ in released]
     writes = asyncio.gather(sink.flush(), states_durable(delivered))
-    current = asyncio.ensure_future(acknowledge_when(writes, processed, rejected[:]))
+    current = asyncio.ensure_future(acknowledge_when(writes, processed + rejected))
     rejected.clear()
     try:
         await finish_round()
@@ -232,18 +258,15 @@ async def process_released() -> None:
         in_flight = current  # awaited by the next round, whatever happened to this one
 
 
-async def acknowledge_when(writes: Awaitable[Any], processed: list[Message],
-                           rejected: list[Message]) -> None:  # fmt: skip
-    """Acknowledge a round's processed and dead-lettered messages once its writes are done."""
+async def acknowledge_when(writes: Awaitable[Any], records: list[Record]) -> None:
+    """Acknowledge a round's processed and dead-lettered records once its writes are done."""
     await writes
-    done = time.time()
-    consumer = app.consumer
-    for message in processed:
-        message.ack(consumer)
+    done_ms = time.time() * 1000
+    consumer = cast(BatchConsumer, app.consumer)
+    for (topic, partition), done in grouped(records, lambda r: (r.topic, r.partition)).items():
+        consumer.ack_offsets(TP(topic, partition), [record.offset for record in done])
     metrics.observe_all(metrics.INGEST_TO_OUTPUT,
-                        [max(0.0, done - message.timestamp) for message in processed])
-    for message in rejected:
-        message.ack(consumer)
+                        [max(0.0, done_ms - record.timestamp) / 1000 for record in records])
 
 
 async def states_durable(delivered: Awaitable[Mapping[tuple[str, int], int]]) -> None:
@@ -416,7 +439,7 @@ def grouped(items: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:
     return groups
 
 
-def handle_borrower(key: bytes, events: list[tuple[Message, Event]]) -> None:
+def handle_borrower(key: bytes, events: list[tuple[Record, Event]]) -> None:
     """Run the engine on one borrower's events of the round, in order; their rows and records
     go with the round, and so does the state's new value, encoded here.
 
@@ -430,8 +453,8 @@ def handle_borrower(key: bytes, events: list[tuple[Message, Event]]) -> None:
     if state is None:
         stored = borrowers.get(key)
         state = BorrowerState.from_bytes(stored) if stored else None
-    last: Message | None = None
-    for message, parsed in events:
+    last: Record | None = None
+    for record, parsed in events:
         try:
             state, decision = engine.process(state, parsed)
         except BaseException:
@@ -444,14 +467,14 @@ def handle_borrower(key: bytes, events: list[tuple[Message, Event]]) -> None:
         if decision.duplicate:
             tally.inc(metrics.EVENTS, kind, "duplicate")
             if decision.earlier is not None:
-                emit(decision.earlier, message.partition)
+                emit(decision.earlier, record.partition)
             continue
-        last = message
+        last = record
         tally.inc(metrics.EVENTS, kind, "processed")
         tally.observe(metrics.DECISION_LAG, max(0.0, time.time() - parsed.ts))
-        emit(decision, message.partition)
+        emit(decision, record.partition)
         for outcome in decision.outcomes:
-            outputs.add(plan.model_outcomes.name, message.partition, key,
+            outputs.add(plan.model_outcomes.name, record.partition, key,
                         outcome_message(decision.borrower_id, outcome))  # fmt: skip
             tally.inc(metrics.OUTCOMES_PUBLISHED)
     if last is not None and state is not None:
@@ -495,15 +518,15 @@ def emit(decision: Decision, partition: int) -> None:
         tally.inc(metrics.ALERTS, alert.queue, alert.reasons[0] if alert.reasons else "none")
 
 
-def dead_letter(kind: str, message: Message, reason: str) -> None:
-    """Record a rejected message and keep it, unchanged, for its dead-letter topic."""
+def dead_letter(kind: str, record: Record, reason: str) -> None:
+    """Record a rejected record and keep it, unchanged, for its dead-letter topic."""
     tally.inc(metrics.EVENTS, kind, "dead_letter")
     tally.inc(metrics.DEAD_LETTERS, kind)
-    value: bytes = message.value or b""
-    sink.add_dead_letter(message.topic, message.partition, message.offset, reason, value,
-                         message.key)  # fmt: skip
-    headers = dead_letter_headers(reason, message.topic, message.partition, message.offset)
-    outputs.add(plan.dead_letters[kind].name, message.partition, message.key, value, headers)
+    value: bytes = record.value or b""
+    sink.add_dead_letter(record.topic, record.partition, record.offset, reason, value,
+                         record.key)  # fmt: skip
+    headers = dead_letter_headers(reason, record.topic, record.partition, record.offset)
+    outputs.add(plan.dead_letters[kind].name, record.partition, record.key, value, headers)
 
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]
@@ -524,10 +547,13 @@ async def forget_revoked(app: faust.App, revoked: set[Any], **_: Any) -> None:
 
 
 @contextmanager
-def current_event(message: Message) -> Iterator[None]:
-    """Make ``message``'s event Faust's current event, as stream iteration would: rounds
+def current_event(record: Record) -> Iterator[None]:
+    """Make ``record``'s event Faust's current event, as stream iteration would: rounds
     process outside Faust's streams."""
-    event = FaustEvent(app, message.key, message.value, message.headers, message)
+    message = Message(record.topic, record.partition, record.offset, record.timestamp / 1000,
+                      record.timestamp_type, record.headers, record.key, record.value,
+                      record.checksum)  # fmt: skip
+    event = FaustEvent(app, record.key, record.value, record.headers, message)
     token = _current_event.set(weakref.ref(event))
     try:
         yield

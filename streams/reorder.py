@@ -60,13 +60,29 @@ class ReorderBuffer(Generic[T]):
     def add(self, partition: int, source: str, occurred_at: float, received_at: float,
             item: T) -> None:  # fmt: skip
         """Hold ``item`` (from ``source``'s ``partition``) until it may be released."""
+        self.add_all(partition, source, received_at, [(occurred_at, item)])
+
+    def add_all(self, partition: int, source: str, received_at: float,
+                items: Sequence[tuple[float, T]]) -> None:  # fmt: skip
+        """Hold each ``(occurred_at, item)`` of ``items`` (from ``source``'s ``partition``,
+        in the order they were read) until it may be released.
+
+        >>> b = ReorderBuffer(("a",), 1.0); b.add_all(0, "a", 0.0, [(2.0, "x"), (1.0, "y")])
+        >>> b.release(now=0.0, caught_up=lambda *_: False), b.watermark(0)
+        (['y', 'x'], 2.0)
+        """
+        if not items:
+            return
         key = (partition, source)
-        if occurred_at > self._latest.get(key, -math.inf):
-            self._latest[key] = occurred_at
+        latest = max(occurred_at for occurred_at, _ in items)
+        if latest > self._latest.get(key, -math.inf):
+            self._latest[key] = latest
         heap = self._heaps.get(partition)
         if heap is None:
             heap = self._heaps[partition] = []
-        heappush(heap, (occurred_at, next(self._sequence), received_at, item))
+        sequence = self._sequence
+        for occurred_at, item in items:
+            heappush(heap, (occurred_at, next(sequence), received_at, item))
 
     def watermark(self, partition: int) -> float:
         """The event time every source of ``partition`` has reached (-inf if one is silent).
