@@ -106,12 +106,15 @@ class BorrowerState:
     # decision as JSON too, made as the row arrives: a worker writes a state at every change,
     # and encoding rows read back from memory long after they were made cost more than the
     # rest of the state (scattered small objects, cold in the CPU's caches). A replay, which
-    # never writes states, makes none.
+    # never writes states, makes none. Each list is also kept joined into one JSON array,
+    # made again only when the list changes: most writes change neither.
     _written: bool = field(default=False, init=False, compare=False, repr=False)
     _repayments_json: list[bytes] = field(
         default_factory=list, init=False, compare=False, repr=False
     )
     _recent_json: list[bytes] = field(default_factory=list, init=False, compare=False, repr=False)
+    _repayments_array: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    _recent_array: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     def record_decision(self, decision: RecentDecision) -> None:
         """Keep a decision that produced outputs, forgetting the oldest beyond the bound
@@ -126,6 +129,7 @@ class BorrowerState:
         self.recent.append(decision)
         if self._written:
             self._recent_json.append(orjson.dumps(decision))
+            self._recent_array = None
         if len(self.recent) > RECENT_DECISIONS:
             del self.recent[0]
             if self._written:
@@ -162,6 +166,7 @@ class BorrowerState:
             dropped = _prune(self.repayments, ts - REPAYMENT_HORIZON)
             if self._written:
                 del self._repayments_json[:dropped]
+                self._repayments_array = None
         if self.borrowings and self.borrowings[0][0] < ts - BORROWING_HORIZON:
             _prune(self.borrowings, ts - BORROWING_HORIZON)
         if self.contacts and self.contacts[0][0] < ts - CONTACT_HORIZON:
@@ -186,6 +191,7 @@ class BorrowerState:
             self.repayments.insert(at, row)
             if self._written:
                 self._repayments_json.insert(at, orjson.dumps(row))
+                self._repayments_array = None
         latest = self.loans.get(loan_id)
         if latest is None or ts >= latest[0]:
             # A repayment without a balance or limit keeps the last known ones.
@@ -241,14 +247,18 @@ class BorrowerState:
             self._repayments_json = [orjson.dumps(row) for row in self.repayments]
             self._recent_json = [orjson.dumps(decision) for decision in self.recent]
             self._written = True
+        repayments = self._repayments_array
+        if repayments is None:
+            repayments = self._repayments_array = _json_array(self._repayments_json)
+        recent = self._recent_array
+        if recent is None:
+            recent = self._recent_array = _json_array(self._recent_json)
         pending = [orjson.Fragment(snap.sparse_json) for snap in self.pending]
-        repayments = [orjson.Fragment(row) for row in self._repayments_json]
-        recent = [orjson.Fragment(decision) for decision in self._recent_json]
         body = [
-            self.borrower_id, self.now, self.first_seen, list(self.seen), repayments,
-            self.loans, self.borrowings, self.contacts, self.last_reachable, self.tier,
-            self.reasons, self.score, self.clean_cycles, self.last_trigger, self.alerts_sent,
-            pending, recent,
+            self.borrower_id, self.now, self.first_seen, list(self.seen),
+            orjson.Fragment(repayments), self.loans, self.borrowings, self.contacts,
+            self.last_reachable, self.tier, self.reasons, self.score, self.clean_cycles,
+            self.last_trigger, self.alerts_sent, pending, orjson.Fragment(recent),
         ]  # fmt: skip
         return bytes((FORMAT_VERSION,)) + orjson.dumps(body)
 
@@ -323,3 +333,12 @@ def _decode_v2(body: list[Any]) -> BorrowerState:
 
 # Format version -> reader. A new format adds a reader here and keeps the old ones.
 _DECODERS: dict[int, Callable[[list[Any]], BorrowerState]] = {1: _decode_v1, 2: _decode_v2}
+
+
+def _json_array(items: list[bytes]) -> bytes:
+    """JSON values joined into one JSON array.
+
+    >>> _json_array([b"[1,2]", b'"a"']), _json_array([])
+    (b'[[1,2],"a"]', b'[]')
+    """
+    return b"[" + b",".join(items) + b"]"
