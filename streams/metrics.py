@@ -10,9 +10,9 @@ True
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -154,63 +154,63 @@ def labelled(metric: MetricWrapperBase, *values: str) -> Any:
     return metric.labels(*values)
 
 
-def observe_all(histogram: Histogram, amounts: Sequence[float]) -> None:
-    """``histogram.observe(amount)`` for each amount, one update per bucket touched: a
-    round observes thousands of values, and every ``observe`` takes two locks.
+def observe_ages(histogram: Histogram, now: float, moments: Iterable[float],
+                 unit: float = 1.0) -> None:  # fmt: skip
+    """``histogram.observe(max(0, now - moment) / unit)`` for each moment, with one update per
+    bucket touched and no value made per moment: a round observes thousands of ages, every
+    ``observe`` takes two locks, and sorted moments give each bucket's count by bisection.
 
     >>> def example() -> Histogram:
     ...     return Histogram("x_seconds", "x", buckets=(1.0, 2.0), registry=CollectorRegistry())
     >>> def samples(h: Histogram) -> list[float]:
     ...     return [s.value for s in h.collect()[0].samples if not s.name.endswith("_created")]
     >>> batched, one_by_one = example(), example()
-    >>> observe_all(batched, [0.5, 1.0, 1.7, 9.0])
-    >>> for amount in [0.5, 1.0, 1.7, 9.0]:
-    ...     one_by_one.observe(amount)
+    >>> observe_ages(batched, 10_000, [9_500, 9_000, 8_300, 1_000, 10_400], unit=1000)
+    >>> for age in [0.5, 1.0, 1.7, 9.0, 0.0]:
+    ...     one_by_one.observe(age)
     >>> samples(batched) == samples(one_by_one), samples(batched)[:3]
-    (True, [2.0, 3.0, 4.0])
+    (True, [3.0, 4.0, 5.0])
     """
-    if not amounts:
+    ordered = sorted(moments)
+    if not ordered:
         return
-    # What Histogram.observe does (prometheus-client 0.26): the first bucket whose upper
-    # bound is at least the amount, then the sum.
-    bounds = histogram._upper_bounds
-    for index, count in Tally(bisect_left(bounds, amount) for amount in amounts).items():
-        histogram._buckets[index].inc(count)
-    histogram._sum.inc(sum(amounts))
+    count = len(ordered)
+    below = 0  # ages counted in the buckets so far
+    for index, bound in enumerate(histogram._upper_bounds):
+        # age <= bound exactly when moment >= now - bound (a moment after now is age 0)
+        within = count - bisect_left(ordered, now - bound * unit)
+        if within > below:
+            histogram._buckets[index].inc(within - below)
+            below = within
+    past = bisect_right(ordered, now)
+    histogram._sum.inc((past * now - sum(ordered[:past])) / unit)
 
 
 class RoundMetrics:
-    """A round's counts and observations, kept in plain Python and written to the registry
-    by :meth:`flush` (once a round rather than once an event).
+    """A round's counts, kept in plain Python and written to the registry by :meth:`flush`
+    (once a round rather than once an event).
 
     >>> tally = RoundMetrics()
     >>> for _ in range(3):
     ...     tally.inc(EVENTS, "contact", "duplicate")
+    >>> tally.inc(EVENTS, "contact", "duplicate", amount=2)
     >>> before = labelled(EVENTS, "contact", "duplicate")._value.get()
     >>> tally.flush(); labelled(EVENTS, "contact", "duplicate")._value.get() - before
-    3.0
+    5.0
     """
 
     def __init__(self) -> None:
         self._counts: Tally[tuple[Any, tuple[str, ...]]] = Tally()
-        self._observed: dict[Histogram, list[float]] = {}
 
-    def inc(self, metric: Counter, *labels: str) -> None:
-        """Count one for ``metric`` with ``labels`` (none for an unlabelled metric)."""
-        self._counts[metric, labels] += 1
-
-    def observe(self, histogram: Histogram, amount: float) -> None:
-        """Observe ``amount`` in ``histogram``."""
-        self._observed.setdefault(histogram, []).append(amount)
+    def inc(self, metric: Counter, *labels: str, amount: int = 1) -> None:
+        """Count ``amount`` for ``metric`` with ``labels`` (none for an unlabelled metric)."""
+        self._counts[metric, labels] += amount
 
     def flush(self) -> None:
-        """Write what was counted and observed to the registry, and start afresh."""
+        """Write what was counted to the registry, and start afresh."""
         for (metric, labels), count in self._counts.items():
             (labelled(metric, *labels) if labels else metric).inc(count)
-        for histogram, amounts in self._observed.items():
-            observe_all(histogram, amounts)
         self._counts.clear()
-        self._observed.clear()
 
 
 def exposition() -> bytes:
