@@ -38,6 +38,10 @@ INGEST_TO_OUTPUT = Histogram(
     "loanwatch_ingest_to_output_seconds", "Kafka append time of an input to its outputs "
     "being written (PostgreSQL and Kafka).", buckets=LATENCY_BUCKETS, registry=REGISTRY,
 )  # fmt: skip
+INPUTS_ACKNOWLEDGED_AT = Gauge(
+    "loanwatch_inputs_acknowledged_timestamp_seconds", "When the latest round's inputs were "
+    "acknowledged, their outputs written (Unix time).", registry=REGISTRY,
+)  # fmt: skip
 ALERTS = Counter(
     "loanwatch_alerts_total", "Alerts by queue and leading reason code.",
     ["queue", "reason"], registry=REGISTRY,

@@ -273,6 +273,7 @@ async def acknowledge_when(writes: Awaitable[Any], records: list[Record]) -> Non
     for (topic, partition), done in grouped(records, lambda r: (r.topic, r.partition)).items():
         consumer.ack_offsets(TP(topic, partition), [record.offset for record in done])
     metrics.observe_ages(metrics.INGEST_TO_OUTPUT, done_ms, map(TIMESTAMP, records), unit=1000)
+    metrics.INPUTS_ACKNOWLEDGED_AT.set(done_ms / 1000)
 
 
 async def states_durable(delivered: Awaitable[Mapping[tuple[str, int], int]]) -> None:
