@@ -13,7 +13,10 @@ a run leaves the configured topics and database alone and removes what it made:
   ``pipeline_to_ceiling_ratio`` compares runs that bracket the drain (the machine's speed
   drifts by a third within minutes, and a single ceiling run a minute after the drain put
   the same code's ratio anywhere from 0.30 to 0.59);
-* **two workers**: a fresh consumer group of two workers on the same input;
+* **two workers**: a consumer group of two workers on input topics of their own, filled
+  with a copy of the pipeline's input only once both are ready (started on a full topic,
+  the first worker to join drained most of it alone while the second started and the group
+  rebalanced, which left the figure to the drain's tail: 0.29 in one run);
 * **state size**: the mean size of the latest state per borrower in the changelog;
 * **recovery**: a worker whose changelog holds ``recovery_borrowers`` states (the measured
   ones, copied under new ids), timed from start to ``/ready``, less the start-up time of a
@@ -31,6 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -52,6 +56,7 @@ from streams.ceiling import run_ceiling
 from streams.kafka_security import aiokafka_kwargs, kafka_python_kwargs
 from streams.migrate import create_database, drop_database, migrate
 from streams.produce import produce_file, route
+from streams.round_sender import RoundSender
 from streams.settings import Settings
 from streams.topics import (
     TopicPlan,
@@ -99,15 +104,15 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class Namespace:
-    """One phase's topic prefix, app id and settings; ``prefix`` shares another's topics.
+    """One phase's topic prefix, app id and settings.
 
     >>> ns = Namespace(Settings(), "r1", "main")
     >>> ns.prefix, ns.app_id, ns.changelog
     ('lwbench.r1.main.', 'lwbench-r1-main', 'lwbench-r1-main-borrowers-changelog')
     """
 
-    def __init__(self, base: Settings, run_id: str, name: str, prefix: str | None = None) -> None:
-        self.prefix = prefix or f"lwbench.{run_id}.{name}."
+    def __init__(self, base: Settings, run_id: str, name: str) -> None:
+        self.prefix = f"lwbench.{run_id}.{name}."
         self.app_id = f"lwbench-{run_id}-{name}"
         self.settings = base.model_copy(update={"topic_prefix": self.prefix,
                                                 "app_id": self.app_id})  # fmt: skip
@@ -315,6 +320,38 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
+async def copy_inputs(bootstrap: str, source: TopicPlan, target: TopicPlan) -> dict[str, Any]:
+    """Copy every record of ``source``'s input topics to ``target``'s, each to the partition
+    it was in (key, value and order kept), a record batch per partition: fast enough that
+    workers waiting on ``target`` read it as a backlog."""
+    names = {spec.name: target.inputs[kind].name for kind, spec in source.inputs.items()}
+    partitions = [TopicPartition(spec.name, partition) for spec in source.inputs.values()
+                  for partition in range(spec.partitions)]  # fmt: skip
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                max_partition_fetch_bytes=4 * 1024 * 1024,
+                                **aiokafka_kwargs())  # fmt: skip
+    sender = RoundSender(bootstrap)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        left = {tp for tp in partitions if ends[tp] > 0}
+        started, copied = time.perf_counter(), 0
+        while left:
+            for tp, records in (await consumer.getmany(timeout_ms=500, max_records=20_000)).items():
+                for record in records:
+                    sender.add(names[tp.topic], tp.partition, record.key, record.value)
+                copied += len(records)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    left.discard(tp)
+            await (await sender.send())
+        return {"events": copied, "seconds": round(time.perf_counter() - started, 3)}
+    finally:
+        await consumer.stop()
+        await sender.close()
+
+
 def bracketing(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The ceiling's figure from its runs before and after the drain: their mean rate, with
     each run kept.
@@ -335,13 +372,12 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
     run_id = uuid.uuid4().hex[:8]
     bootstrap = base.kafka_bootstrap
     main, recovery, live = (Namespace(base, run_id, n) for n in ("main", "recovery", "live"))
-    # Two workers read the main phase's input topics as a consumer group of their own.
-    pair = Namespace(base, run_id, "pair", prefix=main.prefix)
+    pair = Namespace(base, run_id, "pair")  # two workers; the main input copied to its topics
     ceiling_out = Namespace(base, run_id, "ceiling")
     results: dict[str, Any] = {}
     try:
         with ExitStack() as stack:
-            for ns in (main, recovery, live, ceiling_out):
+            for ns in (main, recovery, live, ceiling_out, pair):
                 create_topics(bootstrap, ns.plan.all())
             events = workdir / "events.jsonl"
             count = write_events(events, config.events, config.seed)
@@ -370,7 +406,12 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
 
             pair_db = stack.enter_context(scratch_database(base.database_url, pair.app_id))
             two = start_workers(pair, pair_db, workdir, 2, stack)
-            results["two_workers"] = drain(two, count, config.drain_timeout_s, "two workers")
+            wait_for(lambda: all(w.ready() for w in two), 300, "both workers ready")
+            with ThreadPoolExecutor(1) as copier:  # the drain polls meanwhile
+                copied = copier.submit(asyncio.run, copy_inputs(bootstrap, main.plan, pair.plan))
+                results["two_workers"] = drain(two, count, config.drain_timeout_s,
+                                               "two workers")  # fmt: skip
+                results["two_workers"]["copy"] = copied.result()
             for worker in two:
                 worker.stop()
 
