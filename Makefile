@@ -88,9 +88,10 @@ $(COMPILED)/.built: setup.py $(DETECTORS_FILES) | venv
 	@touch $@
 
 .PHONY: bench
-bench: venv compiled ## measure core, pipeline, ceiling, latency, recovery (PURE=1: no compiled core)
+bench: venv compiled ## measure core, pipeline, ceiling, latency, recovery (PURE=1: no compiled core; MALLOC=libc: no jemalloc)
 	@$(STACK) up; status=0; \
-	$(BIN)/loanwatch db migrate && $(if $(PURE),,$(COMPILED_ENV)) \
+	preload=$(if $(filter libc,$(MALLOC)),,$$(deploy/local/jemalloc.sh)) && \
+	$(BIN)/loanwatch db migrate && $(if $(PURE),,$(COMPILED_ENV)) LD_PRELOAD=$$preload \
 		$(BIN)/loanwatch bench all --out bench $(BENCH_ARGS) || status=$$?; \
 	$(STACK) down; exit $$status
 

@@ -76,6 +76,16 @@ def compiled_core() -> bool:
     return not (detectors.engine.__file__ or "").endswith(".py")
 
 
+def allocator() -> str:
+    """The C allocator of this process (the bench's workers inherit its environment):
+    ``jemalloc`` when preloaded (``make bench`` does), else the C library's own.
+
+    >>> allocator() in ("jemalloc", "libc")
+    True
+    """
+    return "jemalloc" if "libjemalloc" in Path("/proc/self/maps").read_text() else "libc"
+
+
 def environment(database_url: str | None = None) -> dict[str, Any]:
     """The machine and the versions a run used."""
     cpu = "unknown"
@@ -89,7 +99,7 @@ def environment(database_url: str | None = None) -> dict[str, Any]:
         **{name: version(name) for name in ("faust-streaming", "aiokafka", "kafka-python",
                                             "river", "psycopg")},
         "kafka": os.environ.get("KAFKA_VERSION", "4.1.1"),
-        "compiled_core": compiled_core(),
+        "compiled_core": compiled_core(), "allocator": allocator(),
     }  # fmt: skip
     if database_url:
         with psycopg.connect(database_url) as conn:

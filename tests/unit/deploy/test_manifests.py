@@ -290,4 +290,6 @@ def test_the_dockerfile_builds_a_non_root_worker_image_from_files_that_exist() -
     assert json.loads(entrypoint) + json.loads(cmd) == ["loanwatch", "worker"]
     assert "pyproject.toml" in parser.content and "[rocksdb]" in parser.content
     assert parser.envs["LOANWATCH_MIGRATIONS_DIR"] == "/opt/loanwatch/sql"
+    assert "libjemalloc2" in parser.content and parser.envs["LD_PRELOAD"].endswith(
+        "libjemalloc.so.2")
     assert any(i["instruction"] == "COPY" and i["value"].startswith("sql ") for i in instructions)
