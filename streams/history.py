@@ -122,6 +122,7 @@ class HistorySink:
         # borrower -> the event time and row of its latest current tier
         self._current: dict[str, tuple[datetime, Sequence[Any]]] = {}
         self._oldest: float | None = None
+        self._stamped: tuple[datetime | None, str] = (None, "")  # see _stamp
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._staged: set[str] = set()  # tables whose staging table this connection has
         # One connection, used by the rounds' flushes and the tier-count timer: a second
@@ -145,7 +146,7 @@ class HistorySink:
         """The tier change (with the current-tier row) and alerts of one decision."""
         change = decision.tier_change
         if change is not None:
-            reasons, at = text_array(change.reasons), rfc3339(change.occurred_at)
+            reasons, at = text_array(change.reasons), self._stamp(change.occurred_at)
             row = (
                 change.cause_event_id, change.borrower_id, change.previous_tier, change.tier,
                 reasons, change.score, decision.model_version, change.policy_version, at,
@@ -163,8 +164,15 @@ class HistorySink:
             self._add(ALERTS, (
                 alert.alert_id, alert.borrower_id, alert.queue, alert.severity, alert.tier,
                 alert.treatment, text_array(alert.reasons), alert.cause_event_id,
-                rfc3339(alert.occurred_at),
+                self._stamp(alert.occurred_at),
             ))  # fmt: skip
+
+    def _stamp(self, moment: datetime) -> str:
+        """``rfc3339(moment)``, made once for consecutive rows of the same moment (a
+        decision's tier change and alerts carry its event's ``occurred_at``)."""
+        if moment is not self._stamped[0]:
+            self._stamped = (moment, rfc3339(moment))
+        return self._stamped[1]
 
     def add_dead_letter(
         self, topic: str, partition: int, offset: int, reason: str, payload: bytes,

@@ -36,12 +36,17 @@ order of a backlog that is read slowly but steadily.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from itertools import count
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+# A held entry is (occurred_at, arrival sequence, received_at, item).
+_OCCURRED_AT = itemgetter(0)
+_ITEM = itemgetter(3)
 
 
 class ReorderBuffer(Generic[T]):
@@ -103,9 +108,15 @@ class ReorderBuffer(Generic[T]):
         released: list[T] = []
         for partition, heap in self._heaps.items():
             mark = self.watermark(partition)
-            while heap and (
-                heap[0][0] <= mark or self._expired(partition, heap[0], now, caught_up)
-            ):
+            if heap and heap[0][0] <= mark:
+                # All that the watermark passed goes at once: sorted (a sorted list is still a
+                # heap) and cut, rather than popped one by one (a backlog's round releases
+                # thousands).
+                heap.sort()
+                cut = bisect_right(heap, mark, key=_OCCURRED_AT)
+                released.extend(map(_ITEM, heap[:cut]))
+                del heap[:cut]
+            while heap and self._expired(partition, heap[0], now, caught_up):
                 released.append(heappop(heap)[3])
         return released
 
