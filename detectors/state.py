@@ -107,7 +107,7 @@ class BorrowerState:
     # and encoding rows read back from memory long after they were made cost more than the
     # rest of the state (scattered small objects, cold in the CPU's caches). A replay, which
     # never writes states, makes none. Each list is also kept joined into one JSON array,
-    # made again only when the list changes: most writes change neither.
+    # made again only when the list changes, not at every write.
     _written: bool = field(default=False, init=False, compare=False, repr=False)
     _repayments_json: list[bytes] = field(
         default_factory=list, init=False, compare=False, repr=False
