@@ -213,7 +213,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if queue is None:
                 await self._deliver_one_by_one(tp, tp_records)
                 continue
-            batches.setdefault(queue, []).append(Fetched(tp, generation, list(tp_records)))
+            batches.setdefault(queue, []).append(Fetched(tp, generation, tp_records))
             self._read_offset[tp] = tp_records[-1].offset
             # What a stream records as it takes an event: Faust's "stream idle" check reads it.
             monitor.stream_inbound_time[tp] = time.monotonic()

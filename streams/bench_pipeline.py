@@ -161,13 +161,12 @@ def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
             written = sum(metric_total(s, "loanwatch_ingest_to_output_seconds_count")
                           for s in samples)  # fmt: skip
             pending = sum(metric_total(s, "loanwatch_sink_pending_rows") for s in samples)
-            now = time.time()
             bar.update(int(written) - bar.n)
             if first is None and written > 0:
-                first = (now, written)
+                first = (time.time(), written)
             if written >= expected and pending == 0 and first is not None:
-                now = max(metric_total(s, "loanwatch_inputs_acknowledged_timestamp_seconds")
-                          for s in samples)  # fmt: skip
+                finished = max(metric_total(s, "loanwatch_inputs_acknowledged_timestamp_seconds")
+                               for s in samples)  # fmt: skip
                 break
             dead = [w.name for w in workers if not w.running]
             if dead or time.monotonic() > deadline:
@@ -176,7 +175,7 @@ def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
                                    f"({'exited: ' + ', '.join(dead) if dead else 'timed out'})"
                                    f"\n{tail}")  # fmt: skip
             time.sleep(0.5)
-    seconds = now - first[0]
+    seconds = finished - first[0]
     counted = expected - first[1]
     cpu_s = sum(w.cpu_seconds() for w in workers) - cpu_before
     return {"events": expected, "seconds": round(seconds, 2),
@@ -322,34 +321,20 @@ def _ms(seconds: float | None) -> float | None:
 
 async def copy_inputs(bootstrap: str, source: TopicPlan, target: TopicPlan) -> dict[str, Any]:
     """Copy every record of ``source``'s input topics to ``target``'s, each to the partition
-    it was in (key, value and order kept), a record batch per partition: fast enough that
-    workers waiting on ``target`` read it as a backlog."""
-    names = {spec.name: target.inputs[kind].name for kind, spec in source.inputs.items()}
-    partitions = [TopicPartition(spec.name, partition) for spec in source.inputs.values()
-                  for partition in range(spec.partitions)]  # fmt: skip
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024,
-                                **aiokafka_kwargs())  # fmt: skip
+    it was in (key, value and order kept): read whole first, then sent at once, a record
+    batch per partition, so that workers waiting on ``target`` read it as a backlog."""
+    started = time.perf_counter()
     sender = RoundSender(bootstrap)
-    await consumer.start()
+    copied = 0
     try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        left = {tp for tp in partitions if ends[tp] > 0}
-        started, copied = time.perf_counter(), 0
-        while left:
-            for tp, records in (await consumer.getmany(timeout_ms=500, max_records=20_000)).items():
-                for record in records:
-                    sender.add(names[tp.topic], tp.partition, record.key, record.value)
-                copied += len(records)
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    left.discard(tp)
-            await (await sender.send())
-        return {"events": copied, "seconds": round(time.perf_counter() - started, 3)}
+        for kind, spec in source.inputs.items():
+            for record in records_to_end(bootstrap, spec.name):
+                sender.add(target.inputs[kind].name, record.partition, record.key, record.value)
+                copied += 1
+        await (await sender.send())
     finally:
-        await consumer.stop()
         await sender.close()
+    return {"events": copied, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def bracketing(runs: list[dict[str, Any]]) -> dict[str, Any]:
