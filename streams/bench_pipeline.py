@@ -6,8 +6,9 @@ a run leaves the configured topics and database alone and removes what it made:
 * **pipeline**: simulated events are produced first; one worker drains them into tier
   changes, alerts and PostgreSQL rows (scoring and publishing matured outcomes; learning
   belongs to ``loanwatch trainer``, a process of its own, which is not running here). The
-  rate runs from the first event the worker processed to the last one whose outputs were
-  written (its ``ingest_to_output`` count), so start-up and table recovery are not in it;
+  rate runs from the worker's acknowledgement of the first round a poll sees written (its
+  ``ingest_to_output`` count) to that of the last, so start-up, table recovery and the first
+  round are not in it;
 * **ceiling**: :func:`streams.ceiling.run_ceiling` over the same input topics, once before
   the pipeline's drain and once after it; its rate is the mean of the two, so that
   ``pipeline_to_ceiling_ratio`` compares runs that bracket the drain (the machine's speed
@@ -71,6 +72,7 @@ __all__ = ["BenchConfig", "bench_pipeline", "percentile"]
 
 TABLE = "borrowers"  # the Faust table of streams.pipeline
 SEND_TICK_S = 0.01  # the latency phase's sending granularity
+ACKNOWLEDGED_AT = "loanwatch_inputs_acknowledged_timestamp_seconds"  # a worker's clock
 COUNT = sql.SQL("select count(*) from {}")
 
 
@@ -144,13 +146,14 @@ def scratch_database(server_url: str, name: str) -> Iterator[str]:
 
 def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
           label: str) -> dict[str, Any]:  # fmt: skip
-    """Wait until the workers have written the outputs of ``expected`` events; events/s from
-    the first processed event to the last written, and the workers' CPU time per event
-    over the whole drain.
+    """Wait until the workers have written the outputs of ``expected`` events; events/s while
+    they drain, and the workers' CPU time per event over the whole drain.
 
-    The rate counts from the first poll that sees outputs written (the events written by
-    then left out) to the workers' own time of their last acknowledgement, not to the poll
-    that sees it, which comes up to a poll interval later (4% of a 6 s drain on average).
+    The rate counts the events written after those the first poll sees, over the time
+    between the workers' own acknowledgements of the two: both ends are the workers' clock
+    (``loanwatch_inputs_acknowledged_timestamp_seconds``), not a poll's, which comes up to a
+    poll interval later. A poll's time would count the rounds processed before it was taken
+    without their time, more so the larger a round is.
     """
     cpu_before = sum(w.cpu_seconds() for w in workers)
     first: tuple[float, float] | None = None  # (time, events written by then)
@@ -162,11 +165,11 @@ def drain(workers: list[WorkerProcess], expected: int, timeout_s: float,
                           for s in samples)  # fmt: skip
             pending = sum(metric_total(s, "loanwatch_sink_pending_rows") for s in samples)
             bar.update(int(written) - bar.n)
+            acknowledged_at = max(metric_total(s, ACKNOWLEDGED_AT) for s in samples)
             if first is None and written > 0:
-                first = (time.time(), written)
+                first = (acknowledged_at, written)
             if written >= expected and pending == 0 and first is not None:
-                finished = max(metric_total(s, "loanwatch_inputs_acknowledged_timestamp_seconds")
-                               for s in samples)  # fmt: skip
+                finished = acknowledged_at
                 break
             dead = [w.name for w in workers if not w.running]
             if dead or time.monotonic() > deadline:
