@@ -8,8 +8,8 @@ thresholds of 100,000 / 50 / 100 and what was loaded at start-up frozen (never s
 again).
 
 A young collection scans every young object, and on a backlog most of those are the round
-in flight, not garbage: a round of 20,000 events holds each event's record, parsed event,
-held entry and outputs until its writes are done. At 100,000 young objects a worker
+in flight, not garbage: a round of tens of thousands of events holds each event's record,
+parsed event, held entry and outputs until its writes are done. At 100,000 young objects a worker
 collected about once a round, 50 ms each, 8% of its CPU; :data:`THRESHOLDS` lets a million
 pile up (none in a 200,000-event drain, two in 600,000, the longest 0.7 s; 7-8% less CPU
 per event in alternating drains), and collects the middle generation every fifth young

@@ -24,7 +24,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 # Event time can be days behind when history is replayed, hence buckets up to a week.
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400, 604800)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 
 EVENTS = Counter(
     "loanwatch_events_total", "Input events by type and outcome "

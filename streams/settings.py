@@ -48,12 +48,13 @@ class Settings(BaseSettings):
     policy_path: Path | None = None  # None: the policy shipped with the package
     api_token: SecretStr | None = None  # bearer token of the lookup API; unset disables it
     # Most events a fetch hands over, and a round takes. On a backlog, a larger round writes
-    # a borrower's state once for more of its events: 0.63 state writes per event at 20,000
-    # against 0.91 at 5,000 on the benchmark's 200k events (bench/RESULTS.md, round 7).
-    # A live stream's rounds stay small.
-    batch_size: int = 20_000
-    # Input messages fetched and waiting for processing: beyond, the fetch loop waits.
-    input_queue_messages: int = 10_000
+    # a borrower's state once for more of its events: on the benchmark's 200,000 events a
+    # drain wrote 0.31 states per event with these two at 50,000, 0.48 at 20,000 / 10,000
+    # (bench/RESULTS.md, round 12). A live stream's rounds stay small.
+    batch_size: int = 50_000
+    # Input messages fetched and waiting for processing: beyond, the fetch loop waits. On a
+    # backlog a round takes what queued while the one before ran, so this bounds it too.
+    input_queue_messages: int = 50_000
     state_cache_size: int = 200_000  # decoded borrower states a worker keeps in memory
     # Longest an event waits for an idle input topic: the skew between the input topics'
     # producers that still keeps event-time order, and the floor of a live event's latency
