@@ -46,7 +46,7 @@ REPAYMENT_HORIZON: Final = 365 * DAY
 BORROWING_HORIZON: Final = 90 * DAY
 CONTACT_HORIZON: Final = 90 * DAY
 CONTACT_HISTORY: Final = 64  # contact checks kept: enough to see any realistic run of failures
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 
 # (ts, days_past_due, amount_paid, amount_due, flags); flags from detectors.features
 RepaymentRow = tuple[float, int, float, float, int]
@@ -73,7 +73,7 @@ class StateFormatError(ValueError):
     >>> BorrowerState.from_bytes(b"\\x09{}")
     Traceback (most recent call last):
     ...
-    detectors.state.StateFormatError: state format 9 is not readable by this release (knows 1, 2)
+    detectors.state.StateFormatError: state format 9 is not readable by this release (knows 1, 2, 3)
     """
 
 
@@ -241,7 +241,7 @@ class BorrowerState:
         once.
 
         >>> BorrowerState("b1").to_bytes()[:1]
-        b'\\x02'
+        b'\\x03'
         """
         if not self._written:
             self._repayments_json = [orjson.dumps(row) for row in self.repayments]
@@ -319,20 +319,31 @@ def _decode_v1(body: list[Any]) -> BorrowerState:
 
 
 def _decode_v2(body: list[Any]) -> BorrowerState:
-    """Format 2 is format 1 plus the pending model snapshots (sparse) and recent decisions."""
+    """Format 2 is format 1 plus the pending model snapshots, each ``[taken_at, size,
+    [[index, value], ...]]``, and the recent decisions."""
+    state = _decode_v3([*body[:15], [], body[16]])
+    state.pending = tuple(Snapshot.from_pairs(taken_at, size, nonzero)
+                          for taken_at, size, nonzero in body[15])  # fmt: skip
+    return state
+
+
+def _decode_v3(body: list[Any]) -> BorrowerState:
+    """Format 3 is format 2 with each pending snapshot ``[taken_at, size, [index, ...],
+    [value, ...]]`` (:attr:`Snapshot.sparse_json`)."""
     state = _decode_v1(body[:15])
     state.recent = [
         (event_id, ts, previous, tier, tuple(reasons), score, model, policy,
          tuple((queue, severity, treatment) for queue, severity, treatment in actions))
         for event_id, ts, previous, tier, reasons, score, model, policy, actions in body[16]
     ]  # fmt: skip
-    state.pending = tuple(Snapshot.from_pairs(taken_at, size, nonzero)
-                          for taken_at, size, nonzero in body[15])  # fmt: skip
+    state.pending = tuple(Snapshot.from_sparse(*snapshot) for snapshot in body[15])
     return state
 
 
 # Format version -> reader. A new format adds a reader here and keeps the old ones.
-_DECODERS: dict[int, Callable[[list[Any]], BorrowerState]] = {1: _decode_v1, 2: _decode_v2}
+_DECODERS: dict[int, Callable[[list[Any]], BorrowerState]] = {
+    1: _decode_v1, 2: _decode_v2, 3: _decode_v3,
+}
 
 
 def _json_array(items: list[bytes]) -> bytes:

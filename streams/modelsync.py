@@ -41,30 +41,38 @@ SNAPSHOT_KEY = b"hub"
 
 
 def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
-    """A matured outcome as JSON for the training topic (features stored sparse, in the
-    JSON the snapshot already made for its borrower's state).
+    """A matured outcome as JSON for the training topic: the non-zero features' ``indices``
+    and ``values``, the latter in the JSON the snapshot already made for its borrower's state.
 
     >>> from detectors.models.outcomes import Snapshot
     >>> outcome_message("b1", Outcome(Snapshot(10.0, 2, (1,), (2.0,)), 1, 20.0))
-    b'{"borrower_id":"b1","taken_at":10.0,"matured_at":20.0,"label":1,"size":2,"features":[[1,2.0]]}'
+    b'{"borrower_id":"b1","taken_at":10.0,"matured_at":20.0,"label":1,"size":2,"indices":[1],"values":[2.0]}'
     """
     snapshot = outcome.snapshot
     return json_bytes({
         "borrower_id": borrower_id, "taken_at": snapshot.taken_at,
         "matured_at": outcome.matured_at, "label": outcome.label, "size": snapshot.size,
-        "features": orjson.Fragment(snapshot.inputs_json),
+        "indices": snapshot.indices, "values": orjson.Fragment(snapshot.values_json),
     })  # fmt: skip
 
 
 def parse_outcome(data: bytes) -> Outcome:
-    """Read :func:`outcome_message` bytes back.
+    """Read :func:`outcome_message` bytes back, and the older form the topic may still hold,
+    the features as ``"features": [[index, value], ...]`` (written until state format 3).
 
     >>> o = parse_outcome(outcome_message("b1", Outcome(Snapshot.of(1.0, (3.0, 0.0)), 0, 2.0)))
     >>> o.features, o.label
     ((3.0, 0.0), 0)
+    >>> parse_outcome(b'{"taken_at":1.0,"matured_at":2.0,"label":1,"size":2,'
+    ...               b'"features":[[1,2.0]]}').features
+    (0.0, 2.0)
     """
     body = json.loads(data)
-    snapshot = Snapshot.from_pairs(body["taken_at"], body["size"], body["features"])
+    taken_at, size = body["taken_at"], body["size"]
+    if "features" in body:
+        snapshot = Snapshot.from_pairs(taken_at, size, body["features"])
+    else:
+        snapshot = Snapshot.from_sparse(taken_at, size, body["indices"], body["values"])
     return Outcome(snapshot, body["label"], body["matured_at"])
 
 

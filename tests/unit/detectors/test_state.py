@@ -40,7 +40,7 @@ def test_round_trip_through_bytes() -> None:
         Snapshot.of(2 * 86400.0, (1.0, 0.0, 0.0)),
     )
     data = state.to_bytes()
-    assert data[0] == 2
+    assert data[0] == 3
     assert BorrowerState.from_bytes(data) == state
     assert BorrowerState.from_bytes(data).to_bytes() == data
 
@@ -101,7 +101,28 @@ def test_version_1_bytes_written_today_stay_readable() -> None:
     assert state.tier == "B" and state.repayments == [(86400.0, 3, 5.0, 10.0, 2)]
     assert state.pending == ()
     rewritten = state.to_bytes()
-    assert rewritten[0] == 2 and BorrowerState.from_bytes(rewritten) == state
+    assert rewritten[0] == 3 and BorrowerState.from_bytes(rewritten) == state
+
+
+def test_version_2_bytes_written_today_stay_readable() -> None:
+    # A fixed v2 payload, snapshots as (index, value) pairs: it must keep loading as it did.
+    v2 = (b'\x02["b9",86400.0,86400.0,["e1"],[],{},[],[],null,"B",["W_LATE_1_29"],0.05,0,0.0,'
+          b'{},[[86400.0,4,[[0,2.0],[3,0.5]]]],[["e1",86400.0,null,"B",["W_LATE_1_29"],0.05,'
+          b'"m1","p1",[["collections.soft","low","sms"]]]]]')  # fmt: skip
+    state = BorrowerState.from_bytes(v2)
+    assert state.pending == (Snapshot(86400.0, 4, (0, 3), (2.0, 0.5)),)
+    assert state.recent == [("e1", 86400.0, None, "B", ("W_LATE_1_29",), 0.05, "m1", "p1",
+                             (("collections.soft", "low", "sms"),))]  # fmt: skip
+    rewritten = state.to_bytes()
+    assert rewritten[0] == 3 and b"[86400.0,4,[0,3],[2.0,0.5]]" in rewritten
+    assert BorrowerState.from_bytes(rewritten) == state
+
+
+def test_a_snapshot_with_more_indices_than_values_is_corrupt() -> None:
+    state = BorrowerState("b1", pending=(Snapshot(5.0, 4, (0, 3), (2.0, 0.5)),))
+    data = state.to_bytes().replace(b"[2.0,0.5]", b"[2.0]")
+    with pytest.raises(StateFormatError, match="2 input indices but 1 values"):
+        BorrowerState.from_bytes(data)
 
 
 def test_dedup_memory_is_bounded() -> None:
