@@ -198,10 +198,13 @@ def start_workers(ns: Namespace, database_url: str, workdir: Path, count: int,
     return workers
 
 
-def latest_values(bootstrap: str, topic: str) -> dict[bytes, bytes]:
-    """The latest value per key of ``topic`` (a changelog), read to its current end."""
-    return {record.key: record.value for record in records_to_end(bootstrap, topic)
-            if record.key is not None and record.value is not None}  # fmt: skip
+def latest_values(bootstrap: str, topic: str) -> tuple[dict[bytes, bytes], int]:
+    """The latest value per key of ``topic`` (a changelog), read to its current end, and how
+    many records it holds."""
+    records = records_to_end(bootstrap, topic)
+    latest = {record.key: record.value for record in records
+              if record.key is not None and record.value is not None}  # fmt: skip
+    return latest, len(records)
 
 
 def fill_changelog(bootstrap: str, ns: Namespace, states: list[bytes], borrowers: int) -> None:
@@ -383,10 +386,13 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
                     for table in ("tier_history", "alerts", "borrower_tiers")
                 }  # fmt: skip
             one[0].stop()
-            states = latest_values(bootstrap, main.changelog)
+            states, writes = latest_values(bootstrap, main.changelog)
             sizes = [len(value) for value in states.values()]
             mean = round(statistics.fmean(sizes), 1) if sizes else None
-            results["state"] = {"borrowers": len(sizes), "mean_bytes": mean}
+            # how often a borrower's state was written: once a round it changed in, so it
+            # follows the rounds' sizes, which vary from drain to drain
+            results["state"] = {"borrowers": len(sizes), "mean_bytes": mean, "writes": writes,
+                                "writes_per_event": round(writes / count, 3)}  # fmt: skip
 
             ceilings.append(asyncio.run(run_ceiling(
                 bootstrap, main.plan, ceiling_out.plan, load_policy(), count)))  # fmt: skip

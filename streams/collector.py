@@ -11,9 +11,10 @@ A young collection scans every young object, and on a backlog most of those are 
 in flight, not garbage: a round of tens of thousands of events holds each event's record,
 parsed event, held entry and outputs until its writes are done. At 100,000 young objects a worker
 collected about once a round, 50 ms each, 8% of its CPU; :data:`THRESHOLDS` lets a million
-pile up (none in a 200,000-event drain, two in 600,000, the longest 0.7 s; 7-8% less CPU
-per event in alternating drains), and collects the middle generation every fifth young
-collection, about as often in allocations as before.
+pile up (with rounds of 20,000: none in a 200,000-event drain, two in 600,000, the longest
+0.7 s, 7-8% less CPU per event in alternating drains; with rounds of 50,000, one in a
+200,000-event drain, 2.5% of a profile's samples), and collects the middle generation
+every fifth young collection, about as often in allocations as before.
 
 Those thresholds let many young objects (new history rows, model snapshots) pile up before a
 collection, which then holds the worker for a while: on a live stream at 2,000 events/s,
