@@ -8,10 +8,13 @@ a run leaves the configured topics and database alone and removes what it made:
   belongs to ``loanwatch trainer``, a process of its own, which is not running here). The
   rate runs from the worker's acknowledgement of the first round a poll sees written (its
   ``ingest_to_output`` count) to that of the last, so start-up, table recovery and the first
-  round are not in it;
+  round are not in it. Then a second worker (consumer group, changelog and database of its
+  own) drains the same input again, and the figures are the means of the two drains: one
+  drain's rate moved by a third between runs of the same code (with the sizes of its rounds,
+  which follow what the consumer fetched meanwhile, and the machine);
 * **ceiling**: :func:`streams.ceiling.run_ceiling` over the same input topics, once before
-  the pipeline's drain and once after it; its rate is the mean of the two, so that
-  ``pipeline_to_ceiling_ratio`` compares runs that bracket the drain (the machine's speed
+  the pipeline's drains and once after them; its rate is the mean of the two, so that
+  ``pipeline_to_ceiling_ratio`` compares runs that bracket the drains (the machine's speed
   drifts by a third within minutes, and a single ceiling run a minute after the drain put
   the same code's ratio anywhere from 0.30 to 0.59);
 * **two workers**: a consumer group of two workers on input topics of their own, filled
@@ -106,15 +109,20 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class Namespace:
-    """One phase's topic prefix, app id and settings.
+    """One phase's topic prefix, app id and settings; ``topics_of`` another namespace, its
+    workers read and write that one's topics (under an app id, so a changelog, of their own).
 
     >>> ns = Namespace(Settings(), "r1", "main")
     >>> ns.prefix, ns.app_id, ns.changelog
     ('lwbench.r1.main.', 'lwbench-r1-main', 'lwbench-r1-main-borrowers-changelog')
+    >>> again = Namespace(Settings(), "r1", "again", topics_of=ns)
+    >>> again.prefix, again.app_id
+    ('lwbench.r1.main.', 'lwbench-r1-again')
     """
 
-    def __init__(self, base: Settings, run_id: str, name: str) -> None:
-        self.prefix = f"lwbench.{run_id}.{name}."
+    def __init__(self, base: Settings, run_id: str, name: str,
+                 topics_of: Namespace | None = None) -> None:  # fmt: skip
+        self.prefix: str = topics_of.prefix if topics_of else f"lwbench.{run_id}.{name}."
         self.app_id = f"lwbench-{run_id}-{name}"
         self.settings = base.model_copy(update={"topic_prefix": self.prefix,
                                                 "app_id": self.app_id})  # fmt: skip
@@ -343,17 +351,37 @@ async def copy_inputs(bootstrap: str, source: TopicPlan, target: TopicPlan) -> d
     return {"events": copied, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def bracketing(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ceiling's figure from its runs before and after the drain: their mean rate, with
-    each run kept.
+def mean_of(runs: list[dict[str, Any]], *figures: str) -> dict[str, Any]:
+    """A phase's ``figures`` as the means of its runs' (None where a run lacks one), with each
+    run kept.
 
-    >>> figure = bracketing([{"events_per_second": 30000.0}, {"events_per_second": 20000.0}])
-    >>> figure["events_per_second"], len(figure["runs"])
+    >>> phase = mean_of([{"events_per_second": 30000.0}, {"events_per_second": 20000.0}],
+    ...                 "events_per_second")
+    >>> phase["events_per_second"], len(phase["runs"])
     (25000.0, 2)
     """
-    rates = [run["events_per_second"] for run in runs]
-    mean = round(statistics.fmean(rates), 1) if None not in rates else None
-    return {"events_per_second": mean, "runs": runs}
+    means: dict[str, Any] = {}
+    for figure in figures:
+        values = [run[figure] for run in runs if run.get(figure) is not None]
+        complete = values and len(values) == len(runs)
+        means[figure] = round(statistics.fmean(values), 1) if complete else None
+    return {**means, "runs": runs}
+
+
+def drain_once(ns: Namespace, base: Settings, workdir: Path, count: int, timeout_s: float,
+               stack: ExitStack) -> dict[str, Any]:  # fmt: skip
+    """One worker of ``ns``, with a scratch database, drains ``count`` events (:func:`drain`);
+    with the rows it wrote."""
+    database = stack.enter_context(scratch_database(base.database_url, ns.app_id))
+    [worker] = start_workers(ns, database, workdir, 1, stack)
+    result = drain([worker], count, timeout_s, f"one worker ({ns.app_id})")
+    with psycopg.connect(database) as conn:
+        result["rows"] = {
+            table: conn.execute(COUNT.format(sql.Identifier(table))).fetchone()[0]  # type: ignore[index]
+            for table in ("tier_history", "alerts", "borrower_tiers")
+        }  # fmt: skip
+    worker.stop()
+    return result
 
 
 def bench_pipeline(config: BenchConfig, workdir: Path,
@@ -363,6 +391,7 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
     run_id = uuid.uuid4().hex[:8]
     bootstrap = base.kafka_bootstrap
     main, recovery, live = (Namespace(base, run_id, n) for n in ("main", "recovery", "live"))
+    again = Namespace(base, run_id, "again", topics_of=main)  # the second drain
     pair = Namespace(base, run_id, "pair")  # two workers; the main input copied to its topics
     ceiling_out = Namespace(base, run_id, "ceiling")
     results: dict[str, Any] = {}
@@ -377,15 +406,9 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
 
             ceilings = [asyncio.run(run_ceiling(
                 bootstrap, main.plan, ceiling_out.plan, load_policy(), count))]  # fmt: skip
-            database = stack.enter_context(scratch_database(base.database_url, main.app_id))
-            one = start_workers(main, database, workdir, 1, stack)
-            results["pipeline"] = drain(one, count, config.drain_timeout_s, "one worker")
-            with psycopg.connect(database) as conn:
-                results["pipeline"]["rows"] = {
-                    table: conn.execute(COUNT.format(sql.Identifier(table))).fetchone()[0]  # type: ignore[index]
-                    for table in ("tier_history", "alerts", "borrower_tiers")
-                }  # fmt: skip
-            one[0].stop()
+            drains = [drain_once(ns, base, workdir, count, config.drain_timeout_s, stack)
+                      for ns in (main, again)]  # fmt: skip
+            results["pipeline"] = mean_of(drains, "events_per_second", "cpu_us_per_event")
             states, writes = latest_values(bootstrap, main.changelog)
             sizes = [len(value) for value in states.values()]
             mean = round(statistics.fmean(sizes), 1) if sizes else None
@@ -396,7 +419,7 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
 
             ceilings.append(asyncio.run(run_ceiling(
                 bootstrap, main.plan, ceiling_out.plan, load_policy(), count)))  # fmt: skip
-            results["ceiling"] = bracketing(ceilings)
+            results["ceiling"] = mean_of(ceilings, "events_per_second")
 
             pair_db = stack.enter_context(scratch_database(base.database_url, pair.app_id))
             two = start_workers(pair, pair_db, workdir, 2, stack)
