@@ -12,6 +12,12 @@ a run leaves the configured topics and database alone and removes what it made:
   own) drains the same input again, and the figures are the means of the two drains: one
   drain's rate moved by a third between runs of the same code (with the sizes of its rounds,
   which follow what the consumer fetched meanwhile, and the machine);
+* **warm-up**: a ceiling run and a drain, as below, neither of them counted: on the
+  benchmark's machine the first drain after the input was produced spent 2.4 s of system
+  CPU in the worker and 3.3 s in the broker, the next one 0.7 and 0.9, at 38.6 against
+  27.0 us of the worker's CPU per event (a fresh worker process each time; round 12 of
+  ``bench/RESULTS.md``), and the first ceiling run after producing read as little as 40,000
+  events/s against 70,000 for the next;
 * **ceiling**: :func:`streams.ceiling.run_ceiling` over the same input topics, once before
   the pipeline's drains and once after them; its rate is the mean of the two, so that
   ``pipeline_to_ceiling_ratio`` compares runs that bracket the drains (the machine's speed
@@ -392,6 +398,7 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
     bootstrap = base.kafka_bootstrap
     main, recovery, live = (Namespace(base, run_id, n) for n in ("main", "recovery", "live"))
     again = Namespace(base, run_id, "again", topics_of=main)  # the second drain
+    warm_up = Namespace(base, run_id, "warmup", topics_of=main)
     pair = Namespace(base, run_id, "pair")  # two workers; the main input copied to its topics
     ceiling_out = Namespace(base, run_id, "ceiling")
     results: dict[str, Any] = {}
@@ -403,6 +410,12 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
             count = write_events(events, config.events, config.seed)
             produced = produce_file(events, bootstrap, main.plan, show_progress=True)
             results["produce"] = {"events": produced.sent, "seconds": produced.seconds}
+            results["warm_up"] = {
+                "ceiling": asyncio.run(run_ceiling(
+                    bootstrap, main.plan, ceiling_out.plan, load_policy(), count)),
+                "pipeline": drain_once(warm_up, base, workdir, count, config.drain_timeout_s,
+                                       stack),
+            }  # fmt: skip
 
             ceilings = [asyncio.run(run_ceiling(
                 bootstrap, main.plan, ceiling_out.plan, load_policy(), count))]  # fmt: skip
