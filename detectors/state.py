@@ -321,22 +321,25 @@ def _decode_v1(body: list[Any]) -> BorrowerState:
 def _decode_v2(body: list[Any]) -> BorrowerState:
     """Format 2 is format 1 plus the pending model snapshots, each ``[taken_at, size,
     [[index, value], ...]]``, and the recent decisions."""
-    state = _decode_v3([*body[:15], [], body[16]])
-    state.pending = tuple(Snapshot.from_pairs(taken_at, size, nonzero)
-                          for taken_at, size, nonzero in body[15])  # fmt: skip
-    return state
+    return _decode_with_snapshots(body, Snapshot.from_pairs)
 
 
 def _decode_v3(body: list[Any]) -> BorrowerState:
     """Format 3 is format 2 with each pending snapshot ``[taken_at, size, [index, ...],
     [value, ...]]`` (:attr:`Snapshot.sparse_json`)."""
+    return _decode_with_snapshots(body, Snapshot.from_sparse)
+
+
+def _decode_with_snapshots(body: list[Any], snapshot: Callable[..., Snapshot]) -> BorrowerState:
+    """Format 1's fields, then the pending snapshots (each read by ``snapshot`` from its
+    JSON array's items) and the recent decisions."""
     state = _decode_v1(body[:15])
     state.recent = [
         (event_id, ts, previous, tier, tuple(reasons), score, model, policy,
          tuple((queue, severity, treatment) for queue, severity, treatment in actions))
         for event_id, ts, previous, tier, reasons, score, model, policy, actions in body[16]
     ]  # fmt: skip
-    state.pending = tuple(Snapshot.from_sparse(*snapshot) for snapshot in body[15])
+    state.pending = tuple(snapshot(*fields) for fields in body[15])
     return state
 
 

@@ -410,15 +410,18 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
             count = write_events(events, config.events, config.seed)
             produced = produce_file(events, bootstrap, main.plan, show_progress=True)
             results["produce"] = {"events": produced.sent, "seconds": produced.seconds}
+
+            def ceiling() -> dict[str, Any]:  # one run of the raw ceiling over main's input
+                return asyncio.run(run_ceiling(bootstrap, main.plan, ceiling_out.plan,
+                                               load_policy(), count))  # fmt: skip
+
             results["warm_up"] = {
-                "ceiling": asyncio.run(run_ceiling(
-                    bootstrap, main.plan, ceiling_out.plan, load_policy(), count)),
+                "ceiling": ceiling(),
                 "pipeline": drain_once(warm_up, base, workdir, count, config.drain_timeout_s,
                                        stack),
             }  # fmt: skip
 
-            ceilings = [asyncio.run(run_ceiling(
-                bootstrap, main.plan, ceiling_out.plan, load_policy(), count))]  # fmt: skip
+            ceilings = [ceiling()]
             drains = [drain_once(ns, base, workdir, count, config.drain_timeout_s, stack)
                       for ns in (main, again)]  # fmt: skip
             results["pipeline"] = mean_of(drains, "events_per_second", "cpu_us_per_event")
@@ -430,8 +433,7 @@ def bench_pipeline(config: BenchConfig, workdir: Path,
             results["state"] = {"borrowers": len(sizes), "mean_bytes": mean, "writes": writes,
                                 "writes_per_event": round(writes / count, 3)}  # fmt: skip
 
-            ceilings.append(asyncio.run(run_ceiling(
-                bootstrap, main.plan, ceiling_out.plan, load_policy(), count)))  # fmt: skip
+            ceilings.append(ceiling())
             results["ceiling"] = mean_of(ceilings, "events_per_second")
 
             pair_db = stack.enter_context(scratch_database(base.database_url, pair.app_id))
