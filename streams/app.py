@@ -36,6 +36,7 @@ def create_app(settings: Settings) -> LoanwatchApp:
         stream_wait_empty=False,
         producer_acks=-1,  # the heartbeat's acks; a round's records go by streams.round_sender
         broker_max_poll_records=settings.batch_size,  # a fetch is at most one round
+        consumer_max_fetch_size=settings.input_fetch_bytes,
         autodiscover=False,
     )
 

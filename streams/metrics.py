@@ -42,6 +42,11 @@ INPUTS_ACKNOWLEDGED_AT = Gauge(
     "loanwatch_inputs_acknowledged_timestamp_seconds", "When the latest round's inputs were "
     "acknowledged, their outputs written (Unix time).", registry=REGISTRY,
 )  # fmt: skip
+FIRST_INPUT_TAKEN_AT = Gauge(
+    "loanwatch_first_input_taken_timestamp_seconds", "When this worker's first round took "
+    "its inputs (Unix time; 0 until then): from start to here is its start-up and recovery.",
+    registry=REGISTRY,
+)  # fmt: skip
 ALERTS = Counter(
     "loanwatch_alerts_total", "Alerts by queue and leading reason code.",
     ["queue", "reason"], registry=REGISTRY,

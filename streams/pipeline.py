@@ -141,14 +141,16 @@ async def monitor() -> None:
     arrives, on a backlog the fetches queue up while a round runs. An error in a round
     crashes the worker (its unacknowledged records are read again after a restart).
     """
+    arrivals = await inputs.take(settings.batch_size)
+    metrics.FIRST_INPUT_TAKEN_AT.set_to_current_time()
     while True:
-        arrivals = await inputs.take(settings.batch_size)
         async with processing:
             for received, runs in arrivals:
                 for run in runs:
                     admit(run, received)
             await seek_back()
             await process_released()
+        arrivals = await inputs.take(settings.batch_size)
 
 
 @app.timer(interval=settings.reorder_hold_s / 2)

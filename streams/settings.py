@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # Input messages fetched and waiting for processing: beyond, the fetch loop waits. On a
     # backlog a round takes what queued while the one before ran, so this bounds it too.
     input_queue_messages: int = 50_000
+    # Most bytes one fetch reads of an input partition. On a backlog, the consumer reads ahead
+    # at most this much per partition while a round runs, which bounds the next round: at
+    # Kafka's 1 MiB, rounds of the benchmark's 200,000 events stayed near 40,000 whatever
+    # the two bounds above (bench/RESULTS.md, round 13).
+    input_fetch_bytes: int = 4 * 1024 * 1024
     state_cache_size: int = 200_000  # decoded borrower states a worker keeps in memory
     # Longest an event waits for an idle input topic: the skew between the input topics'
     # producers that still keeps event-time order, and the floor of a live event's latency

@@ -249,6 +249,9 @@ def test_metrics_show_real_values(first_run: dict[str, Any]) -> None:
     assert values["loanwatch_sink_batch_rows_count"] > 0
     assert values["loanwatch_ingest_to_output_seconds_count"] > 0
     assert values["loanwatch_event_to_decision_seconds_count"] > 0
+    # the first input was taken before the latest round's was acknowledged
+    taken_at = values["loanwatch_first_input_taken_timestamp_seconds"]
+    assert 0 < taken_at <= values["loanwatch_inputs_acknowledged_timestamp_seconds"]
     assert any(k.startswith("loanwatch_alerts_total") and v > 0 for k, v in values.items())
     transitions = [v for k, v in values.items() if k.startswith("loanwatch_tier_transitions")]
     assert sum(transitions) > 0
