@@ -260,9 +260,11 @@ async def process_released() -> None:
     count_decided()
     tally.flush()
     save_changed_states()
+    # The rows first: the database writes them while the sends below wait for the broker.
+    flushed = asyncio.ensure_future(sink.flush())
     delivered = await outputs.send()
     processed = list(map(FIRST, released))
-    writes = asyncio.gather(sink.flush(), states_durable(delivered))
+    writes = asyncio.gather(flushed, states_durable(delivered))
     current = asyncio.ensure_future(acknowledge_when(writes, processed + rejected))
     rejected.clear()
     try:
