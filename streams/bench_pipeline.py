@@ -6,9 +6,9 @@ a run leaves the configured topics and database alone and removes what it made:
 * **pipeline**: simulated events are produced first; one worker drains them into tier
   changes, alerts and PostgreSQL rows (scoring and publishing matured outcomes; learning
   belongs to ``loanwatch trainer``, a process of its own, which is not running here). The
-  rate runs from the worker's acknowledgement of the first round a poll sees written (its
-  ``ingest_to_output`` count) to that of the last, so start-up, table recovery and the first
-  round are not in it. Then a second worker (consumer group, changelog and database of its
+  rate counts every event, from the worker's first round taking its inputs to its last
+  round's acknowledgement (the worker's own clock), so start-up and table recovery are not
+  in it. Then a second worker (consumer group, changelog and database of its
   own) drains the same input again, and the figures are the means of the two drains: one
   drain's rate moved by a third between runs of the same code (with the sizes of its rounds,
   which follow what the consumer fetched meanwhile, and the machine);
