@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     # Most events a fetch hands over, and a round takes. On a backlog, a larger round writes
     # a borrower's state once for more of its events: on the benchmark's 200,000 events a
     # drain wrote 0.31 states per event with these two at 50,000, 0.48 at 20,000 / 10,000
-    # (bench/RESULTS.md, round 12). A live stream's rounds stay small.
+    # (bench/RESULTS.md, round 12, fetches of 1 MiB; 0.12-0.14 with those of 4 MiB, round
+    # 13). A live stream's rounds stay small.
     batch_size: int = 50_000
     # Input messages fetched and waiting for processing: beyond, the fetch loop waits. On a
     # backlog a round takes what queued while the one before ran, so this bounds it too.
