@@ -1,13 +1,15 @@
 """The raw ceiling for the pipeline benchmark: consume, engine, produce, nothing else.
 
 A plain aiokafka loop over the same input topics with the same engine a worker builds
-(``LiveModels`` scoring, inputs encoded for learning), producing the tier changes and alerts
-to output topics of its own, a record batch per partition as the pipeline does
-(:class:`~streams.round_sender.RoundSender`). No Faust, no state changelog, no reorder
-buffer, no database, no offsets committed: what Python, the engine and the Kafka clients
-can do on this machine, against which the pipeline's own throughput is read
-(``pipeline_to_ceiling_ratio``). The garbage collector is tuned as in a worker
-(:mod:`streams.collector`), so that the ratio compares the pipelines, not their settings.
+(``LiveModels`` scoring, inputs encoded for learning), producing the records the pipeline
+produces from its decisions (tier changes, alerts and matured outcomes, by the same
+:func:`~streams.decision_records.add_records`) to output topics of its own, a record batch
+per partition as the pipeline does (:class:`~streams.round_sender.RoundSender`). No Faust,
+no state changelog, no reorder buffer, no database, no offsets committed: what Python, the
+engine and the Kafka clients can do on this machine, against which the pipeline's own
+throughput is read (``pipeline_to_ceiling_ratio``). The garbage collector is tuned as in a
+worker (:mod:`streams.collector`), so that the ratio compares the pipelines, not their
+settings.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from detectors.models.inputs import DEFAULT_ENCODER
 from detectors.policy import Policy
 from detectors.state import BorrowerState
 from streams.collector import collecting_rarely
+from streams.decision_records import add_records
 from streams.kafka_security import aiokafka_kwargs
-from streams.messages import json_bytes
 from streams.round_sender import RoundSender
 from streams.topics import TopicPlan
 
@@ -78,16 +80,8 @@ async def _consume_decide_produce(consumer: AIOKafkaConsumer, sender: RoundSende
                     continue
                 state, decision = engine.process(states.get(event.borrower_id), event)
                 states[event.borrower_id] = state
-                key = event.borrower_id.encode()
-                change = decision.tier_change
-                if change is not None and not decision.duplicate:
-                    sender.add(outputs.tier_changes.name, record.partition, key,
-                               json_bytes(change.to_dict()))  # fmt: skip
-                    sent += 1
-                for alert in decision.alerts:
-                    sender.add(outputs.alert_topic(alert.queue), record.partition, key,
-                               json_bytes(alert.to_dict()))  # fmt: skip
-                    sent += 1
+                add_records(sender, outputs, decision, record.partition)
+        sent += sender.pending
         await (await sender.send())
     seconds = time.perf_counter() - (started or time.perf_counter())
     return {"events": seen, "rejected": rejected, "outputs": sent, "seconds": round(seconds, 3),

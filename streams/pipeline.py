@@ -55,13 +55,13 @@ from streams import metrics
 from streams.app import app
 from streams.batch_consumer import BatchConsumer, Fetched, MessageBatches
 from streams.collector import follow_load
+from streams.decision_records import add_records
 from streams.history import HistorySink
 from streams.log_ends import LogEnds
-from streams.messages import dead_letter_headers, json_bytes
+from streams.messages import dead_letter_headers
 from streams.modelsync import (
     LiveModels,
     follow_snapshots,
-    outcome_message,
     run_forever,
     trainer_for,
 )
@@ -486,11 +486,6 @@ def handle_borrower(key: bytes, events: list[tuple[Record, Event]]) -> None:
         last = record
         decided.append(parsed)
         emit(decision, record.partition)
-        if decision.outcomes:
-            for outcome in decision.outcomes:
-                outputs.add(plan.model_outcomes.name, record.partition, key,
-                            outcome_message(decision.borrower_id, outcome))  # fmt: skip
-            tally.inc(metrics.OUTCOMES_PUBLISHED, amount=len(decision.outcomes))
     if last is not None and state is not None:
         changed.append((last, key, state.to_bytes()))
 
@@ -527,18 +522,17 @@ def save_changed_states() -> None:
 
 
 def emit(decision: Decision, partition: int) -> None:
-    """Buffer the decision's rows, and its tier change and alerts for the borrower's
-    ``partition`` of their topics."""
+    """Buffer the decision's rows, and its records (:func:`add_records`) for the borrower's
+    ``partition`` of their topics, and count them."""
     sink.add_decision(decision)
-    key = decision.borrower_id.encode()
+    add_records(outputs, plan, decision, partition)
     change = decision.tier_change
     if change is not None:
-        body = {**change.to_dict(), "model_version": decision.model_version}
-        outputs.add(plan.tier_changes.name, partition, key, json_bytes(body))
         tally.inc(metrics.TIER_TRANSITIONS, change.previous_tier or "none", change.tier)
     for alert in decision.alerts:
-        outputs.add(plan.alert_topic(alert.queue), partition, key, json_bytes(alert.to_dict()))
         tally.inc(metrics.ALERTS, alert.queue, alert.reasons[0] if alert.reasons else "none")
+    if decision.outcomes:
+        tally.inc(metrics.OUTCOMES_PUBLISHED, amount=len(decision.outcomes))
 
 
 def dead_letter(kind: str, record: Record, reason: str) -> None:

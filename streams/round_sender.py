@@ -62,6 +62,17 @@ class RoundSender:
         """Keep one record for ``topic``'s ``partition`` (modulo its partition count)."""
         self._records.setdefault((topic, partition), []).append((key, value, headers))
 
+    @property
+    def pending(self) -> int:
+        """How many records the next :meth:`send` takes.
+
+        >>> sender = RoundSender("127.0.0.1:1")
+        >>> sender.add("alerts", 0, b"b1", b"{}"); sender.add("alerts", 1, b"b2", b"{}")
+        >>> sender.pending
+        2
+        """
+        return sum(map(len, self._records.values()))
+
     async def send(self) -> Awaitable[Mapping[tuple[str, int], int]]:
         """Start sending every record added so far; awaiting the result waits for the
         broker's acknowledgements and gives each topic partition's last offset.
