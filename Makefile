@@ -45,10 +45,8 @@ lint: venv ## ruff and mypy
 chromium: ## install Debian's chromium (headless checks of the backtest report) when missing
 	deploy/local/chromium.sh >/dev/null
 
-test: venv chromium ## the whole suite on a real local stack, started and stopped here
-	@$(STACK) up; status=0; \
-	$(MAKE) --no-print-directory test-suite || status=$$?; \
-	$(STACK) down; \
+test: venv chromium ## the whole suite on a real local stack (what it starts, it stops)
+	@status=0; $(STACK) run $(MAKE) --no-print-directory test-suite || status=$$?; \
 	if [ $$status -eq 0 ]; then echo "==> make test: passed"; else echo "==> make test: FAILED"; fi; \
 	exit $$status
 
@@ -63,9 +61,7 @@ test-suite: migrate lint prometheus compiled
 	$(MAKE) --no-print-directory reliability-suite
 
 test-reliability: venv ## crash, outage, broker restart, bad input, overload, security tests
-	@$(STACK) up; status=0; \
-	$(MAKE) --no-print-directory reliability-suite || status=$$?; \
-	$(STACK) down; exit $$status
+	$(STACK) run $(MAKE) --no-print-directory reliability-suite
 
 reliability-suite: migrate
 	$(BIN)/pytest -m reliability -s -p no:cacheprovider tests/reliability
@@ -89,11 +85,13 @@ $(COMPILED)/.built: setup.py $(DETECTORS_FILES) | venv
 
 .PHONY: bench
 bench: venv compiled ## measure core, pipeline, ceiling, latency, recovery (PURE=1: no compiled core; MALLOC=libc: no jemalloc)
-	@$(STACK) up; status=0; \
+	$(STACK) run $(MAKE) --no-print-directory bench-suite
+
+.PHONY: bench-suite
+bench-suite: migrate
 	preload=$(if $(filter libc,$(MALLOC)),,$$(deploy/local/jemalloc.sh)) && \
-	$(BIN)/loanwatch db migrate && $(if $(PURE),,$(COMPILED_ENV)) LD_PRELOAD=$$preload \
-		$(BIN)/loanwatch bench all --out bench $(BENCH_ARGS) || status=$$?; \
-	$(STACK) down; exit $$status
+	$(if $(PURE),,$(COMPILED_ENV)) LD_PRELOAD=$$preload \
+		$(BIN)/loanwatch bench all --out bench $(BENCH_ARGS)
 
 .PHONY: bench-instructions
 bench-instructions: compiled ## instructions per event of the compiled core, by cachegrind (needs valgrind)
