@@ -3,6 +3,8 @@
 #   kafka.sh start   resolve jars (once), format storage (once), start, wait until a client
 #                    can produce and consume; a no-op when it is already running
 #   kafka.sh check   exit 0 when the broker answers a produce/consume round trip
+#   kafka.sh running exit 0 when the broker's process runs, or anything listens on its port
+#                    (answering or not): then it is not for `start` to start
 #   kafka.sh stop    stop the broker (storage is kept until `stack.sh clean`)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -150,6 +152,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   check) probe --timeout "${2:-10}" ;;
+  running) lw_pid_alive "$pidfile" || lw_port_open "$LW_KAFKA_PORT" ;;
   stop) stop ;;
-  *) echo "usage: $0 start|check|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|check|running|stop" >&2; exit 2 ;;
 esac

@@ -3,7 +3,9 @@
 #   When LOANWATCH_DATABASE_URL is set, that server is used as it is: start only checks it.
 #   Otherwise a throwaway cluster of Debian's postgresql (installed when missing) runs on
 #   127.0.0.1:$LOANWATCH_PG_PORT with the database and role `loanwatch`.
-#   postgres.sh start | check | stop | url
+#   postgres.sh start | check | running | stop | url
+#   (running: exit 0 when LOANWATCH_DATABASE_URL names a server, or the cluster's server
+#   runs, or anything listens on its port, answering or not: then it is not for `start` to start)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -15,14 +17,6 @@ pg_bindir() {
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] && echo "$dir"
-}
-
-install_postgres() {
-  lw_log "PostgreSQL is not installed; installing Debian's postgresql package"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql; } \
-    >"$LW_RUN_DIR/apt-postgresql.log" 2>&1 || lw_fail "apt-get install postgresql failed" "$LW_RUN_DIR/apt-postgresql.log"
 }
 
 # PostgreSQL refuses to run as root: under root the cluster belongs to the postgres user.
@@ -38,7 +32,8 @@ running() { [ -f "$datadir/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$d
 
 check_url() {
   local url=$1 deadline=$((SECONDS + ${2:-10}))
-  until psql "$url" -Atqc 'select 1' >/dev/null 2>&1; do
+  # connect_timeout: a port that accepts and never answers must not hang the check
+  until PGCONNECT_TIMEOUT=2 psql "$url" -Atqc 'select 1' >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.5
   done
@@ -52,7 +47,7 @@ start() {
     return 0
   fi
   mkdir -p "$LW_PG_DIR"
-  bindir=$(pg_bindir) || { install_postgres; bindir=$(pg_bindir) || lw_fail "no pg_ctl after installing postgresql"; }
+  bindir=$(pg_bindir) || { lw_apt_install postgresql postgresql; bindir=$(pg_bindir) || lw_fail "no pg_ctl after installing postgresql"; }
   if running; then
     lw_log "PostgreSQL already running on 127.0.0.1:$LW_PG_PORT"
     check_url "$local_url" "$LW_START_TIMEOUT" || lw_fail "the running PostgreSQL does not answer" "$logfile"
@@ -90,7 +85,9 @@ stop() {
 case "${1:-}" in
   start) start ;;
   check) check_url "${LOANWATCH_DATABASE_URL:-$local_url}" "${2:-5}" ;;
+  running) [ -n "${LOANWATCH_DATABASE_URL:-}" ] || lw_port_open "$LW_PG_PORT" \
+             || { bindir=$(pg_bindir) && running; } ;;
   stop) stop ;;
   url) echo "${LOANWATCH_DATABASE_URL:-$local_url}" ;;
-  *) echo "usage: $0 start|check|stop|url" >&2; exit 2 ;;
+  *) echo "usage: $0 start|check|running|stop|url" >&2; exit 2 ;;
 esac
