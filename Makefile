@@ -88,13 +88,13 @@ bench: venv compiled ## measure core, pipeline, ceiling, latency, recovery (PURE
 	$(STACK) run $(MAKE) --no-print-directory bench-suite
 
 .PHONY: bench-suite
-bench-suite: migrate
+bench-suite: migrate $(if $(PURE),,compiled)
 	preload=$(if $(filter libc,$(MALLOC)),,$$(deploy/local/jemalloc.sh)) && \
 	$(if $(PURE),,$(COMPILED_ENV)) LD_PRELOAD=$$preload \
 		$(BIN)/loanwatch bench all --out bench $(BENCH_ARGS)
 
 .PHONY: bench-instructions
-bench-instructions: compiled ## instructions per event of the compiled core, by cachegrind (needs valgrind)
+bench-instructions: compiled ## instructions per event of the compiled core, by cachegrind (Debian's valgrind installed when missing)
 	bench/instructions.sh
 
 clean: ## stop the stack and delete its data and the venv (cached Kafka jars stay)
