@@ -8,7 +8,7 @@
 #
 #   bench/instructions.sh [FROM [MORE]]    (defaults 100000 and 20000; about 2 minutes)
 #
-# Needs `make compiled` and valgrind (Debian: apt-get install valgrind). Counts vary by about
+# Needs `make compiled`; installs Debian's valgrind when it is missing. Counts vary by about
 # 1,000 instructions per event between runs (string hashes are randomised per process).
 set -euo pipefail
 from=${1:-100000}
@@ -16,7 +16,8 @@ more=${2:-20000}
 [ $((from + more)) -le 200000 ] || { echo "instructions.sh: FROM + MORE must be <= 200000" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=$root/.venv/bin/python
-command -v valgrind > /dev/null || { echo "instructions.sh: needs valgrind" >&2; exit 2; }
+source "$root/deploy/local/env.sh"
+command -v valgrind > /dev/null || lw_apt_install valgrind valgrind
 [ -e "$root/build/compiled/.built" ] || { echo "instructions.sh: run make compiled first" >&2; exit 2; }
 export PYTHONSAFEPATH=1 PYTHONPATH=$root/build/compiled:$root
 work=$(mktemp -d)

@@ -9,11 +9,5 @@ mkdir -p "$LW_RUN_DIR"
 
 find_chromium() { command -v chromium || command -v chromium-browser; }
 
-if ! find_chromium >/dev/null 2>&1; then
-  lw_log "chromium is not installed; installing Debian's chromium package"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; } \
-    >"$LW_RUN_DIR/apt-chromium.log" 2>&1 || lw_fail "apt-get install chromium failed" "$LW_RUN_DIR/apt-chromium.log"
-fi
+find_chromium >/dev/null 2>&1 || lw_apt_install chromium chromium fonts-dejavu-core
 find_chromium || lw_fail "no chromium on PATH after installing it"

@@ -43,6 +43,21 @@ lw_fail() {
   exit 1
 }
 
+# Installs Debian packages (through sudo unless root), apt's output kept in
+# $LW_RUN_DIR/apt-NAME.log: a fresh machine gets what a step needs without a step by hand.
+# RUNLEVEL=1 keeps a package's own service (PostgreSQL's, Prometheus's) from starting.
+lw_apt_install() {
+  local name=$1 log sudo=""
+  shift
+  log="$LW_RUN_DIR/apt-$name.log"
+  mkdir -p "$LW_RUN_DIR"
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  lw_log "$name is not installed; installing Debian's $* (log $log)"
+  { $sudo apt-get update -q \
+      && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@"; } \
+    >"$log" 2>&1 || lw_fail "apt-get install $* failed" "$log"
+}
+
 lw_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 lw_pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

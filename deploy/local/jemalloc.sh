@@ -18,12 +18,5 @@ find_jemalloc() {
   return 1
 }
 
-if ! find_jemalloc >/dev/null; then
-  mkdir -p "$LW_RUN_DIR"
-  lw_log "jemalloc is not installed; installing Debian's libjemalloc2 package"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends libjemalloc2; } \
-    >"$LW_RUN_DIR/apt-jemalloc.log" 2>&1 || lw_fail "apt-get install libjemalloc2 failed" "$LW_RUN_DIR/apt-jemalloc.log"
-fi
+find_jemalloc >/dev/null || lw_apt_install jemalloc libjemalloc2
 find_jemalloc || lw_fail "no libjemalloc.so.2 after installing libjemalloc2"

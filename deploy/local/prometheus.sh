@@ -12,14 +12,7 @@ installed() { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev
 
 install() {
   installed && return 0
-  mkdir -p "$LW_RUN_DIR"
-  lw_log "Prometheus is not installed; installing Debian's prometheus package"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  # policy-rc.d 101: do not start the packaged service (there is no init system in CI anyway).
-  { $sudo apt-get update -q \
-      && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus; } \
-    >"$LW_RUN_DIR/apt-prometheus.log" 2>&1 || lw_fail "apt-get install prometheus failed" "$LW_RUN_DIR/apt-prometheus.log"
+  lw_apt_install prometheus prometheus
   installed || lw_fail "prometheus or promtool missing after apt-get install" "$LW_RUN_DIR/apt-prometheus.log"
   lw_log "installed $(prometheus --version 2>&1 | head -n 1)"
 }
