@@ -116,7 +116,7 @@ def test_header_is_readable_without_unpickling(
     garbled = data[: header_end + 1] + b"not a pickle at all"
     for blob in (data, garbled):
         header = read_header(blob)
-        assert header["format"] == checkpoint.FORMAT_VERSION == 1
+        assert header["format"] == checkpoint.FORMAT_VERSION == 2
         assert header["river"] == version("river")
         assert header["champion"] == hub.arena.champion.name
         assert header["version"] == hub.version
@@ -143,8 +143,8 @@ def _refusals(data: bytes) -> list[tuple[bytes, tuple[str, ...] | None, str]]:
     return [
         (b"X" + data[1:], None, "bad magic"),
         (b"PICKLE" + data[len(MAGIC) :], None, "bad magic"),
-        (_edit(data, b'"format": 1', b'"format": 2'), None, "checkpoint format 2"),
-        (_edit(data, b'"format": 1', b'"format": "1"'), None, "checkpoint format 1 is not"),
+        (_edit(data, b'"format": 2', b'"format": 3'), None, "checkpoint format 3"),
+        (_edit(data, b'"format": 2', b'"format": "2"'), None, "checkpoint format 2 is not"),
         (_edit(data, b'"river": "' + river, b'"river": "0.0.1'), None, "River 0.0.1"),
         (_edit(data, b'"river": "' + river, b'"river": "' + river + b".post1"), None, "River"),
         (data, ("dpd_current", "payment_ratio"), "differ from this engine"),
@@ -175,6 +175,35 @@ def test_the_edited_headers_are_otherwise_loadable(trained: tuple[ModelHub, byte
     assert isinstance(load(data, expected_features=ENCODER.names), ModelHub)
 
 
+def _format_1(hub: ModelHub) -> bytes:
+    """``hub`` as releases before format 2 wrote it: the header, then the plain pickle."""
+    header = {**read_header(dump(hub)), "format": 1}
+    return MAGIC + json.dumps(header).encode() + b"\n" + pickle.dumps(hub, protocol=5)
+
+
+def test_a_format_1_checkpoint_still_loads_and_predicts_the_same(
+    trained: tuple[ModelHub, bytes],
+) -> None:
+    hub, _ = trained
+    restored = load(_format_1(hub), expected_features=ENCODER.names)
+    probes = _probe()
+    assert [restored.score_one(f) for f in probes] == [hub.score_one(f) for f in probes]
+
+
+def test_the_trees_gaussians_are_written_without_their_random_generators(
+    trained: tuple[ModelHub, bytes],
+) -> None:
+    hub, data = trained
+    # Their generators were nearly all of a format 1 checkpoint.
+    assert len(data) * 4 < len(_format_1(hub))
+    restored = load(data)
+    tree = next(m for m in restored.arena.models if m.name == "hoeffding_tree").estimator
+    gaussians = [dist for leaf in tree._find_leaves() for splitter in leaf.splitters.values()
+                 for dist in splitter._att_dist_per_class.values()]  # fmt: skip
+    assert gaussians and all(g._rng is checkpoint._RESTORED_RNG for g in gaussians)
+    assert all(isinstance(g.sample(), float) for g in gaussians)  # still a working Gaussian
+
+
 def test_a_checkpoint_holding_something_else_is_refused() -> None:
     header = {"format": 1, "river": version("river"), "models": []}
     blob = MAGIC + json.dumps(header).encode() + b"\n" + pickle.dumps({"not": "a hub"})
@@ -187,5 +216,5 @@ def test_extra_header_keys_join_but_never_override_the_checks() -> None:
     data = dump(hub, offset=42, format=99, river="0.0.1")
     header = read_header(data)
     assert header["offset"] == 42
-    assert (header["format"], header["river"]) == (1, version("river"))
+    assert (header["format"], header["river"]) == (2, version("river"))
     assert isinstance(load(data), ModelHub)
