@@ -118,6 +118,11 @@ MODEL_OUTCOMES = Gauge(
     "loanwatch_model_matured_outcomes", "Matured outcomes the scoring model has learned.",
     registry=REGISTRY,
 )  # fmt: skip
+MODEL_CHECKPOINT_BYTES = Gauge(
+    "loanwatch_model_checkpoint_bytes",
+    "Size of the trainer's latest model checkpoint (the snapshot topic takes up to 16 MiB).",
+    registry=REGISTRY,
+)  # fmt: skip
 OUTCOMES_PUBLISHED = Counter(
     "loanwatch_outcomes_published_total", "Matured outcomes sent to the training topic.",
     registry=REGISTRY,

@@ -34,10 +34,11 @@ from streams.history import HistorySink
 from streams.kafka_security import aiokafka_kwargs
 from streams.messages import json_bytes
 from streams.settings import Settings
-from streams.topics import TopicPlan
+from streams.topics import SNAPSHOT_MAX_BYTES, TopicPlan
 
 log = structlog.get_logger(__name__)
 SNAPSHOT_KEY = b"hub"
+SNAPSHOT_FRAMING_BYTES = 1024  # the record's own bytes beside its value: key, headers, batch
 
 
 def outcome_message(borrower_id: str, outcome: Outcome) -> bytes:
@@ -177,7 +178,7 @@ class Trainer:
         self.snapshot_every = snapshot_every
         self.hub = default_hub(policy, hold_labels=True)
         self.last_offset = -1  # offset of the last outcome taken in (held ones are in the hub)
-        self.published_offset = -1
+        self.checkpointed_offset = -1  # the last outcome in the latest checkpoint made
         self.consumer: AIOKafkaConsumer | None = None
 
     async def run(self) -> None:
@@ -187,7 +188,7 @@ class Trainer:
             enable_auto_commit=False, auto_offset_reset="earliest", **aiokafka_kwargs(),
         )  # fmt: skip
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
-                                    max_request_size=16 * 1024 * 1024,
+                                    max_request_size=SNAPSHOT_MAX_BYTES,
                                     **aiokafka_kwargs())  # fmt: skip
         await self.consumer.start()
         await producer.start()
@@ -201,7 +202,7 @@ class Trainer:
                         self.last_offset = record.offset
                         if number % self.YIELD_EVERY == 0:
                             await asyncio.sleep(0)
-                if self.last_offset - self.published_offset >= self.snapshot_every:
+                if self.last_offset - self.checkpointed_offset >= self.snapshot_every:
                     await self.publish(producer)
         finally:
             await producer.stop()
@@ -216,21 +217,28 @@ class Trainer:
         else:
             self.hub = checkpoint.load(data, expected_features=self.hub.encoder.names)
             self.last_offset = int(checkpoint.read_header(data)["outcomes_offset"])
-        self.published_offset = self.last_offset
+        self.checkpointed_offset = self.last_offset
         self.consumer.seek(partition, self.last_offset + 1)
         log.info("trainer resumes", outcome_offset=self.last_offset + 1, version=self.hub.version)
 
     async def publish(self, producer: AIOKafkaProducer) -> None:
-        """Publish a checkpoint of everything learned so far."""
+        """Publish a checkpoint of everything learned so far; one too large for the snapshot
+        topic is reported and left out (learning goes on, and the next is tried after
+        another ``snapshot_every`` outcomes), rather than failing the trainer over and over."""
         snapshot_id = f"o{self.last_offset}-{self.hub.version}"
         data = checkpoint.dump(self.hub, outcomes_offset=self.last_offset, snapshot_id=snapshot_id)
+        self.checkpointed_offset = self.last_offset
+        metrics.MODEL_CHECKPOINT_BYTES.set(len(data))
+        report_model_health(self.hub)
+        if len(data) > SNAPSHOT_MAX_BYTES - SNAPSHOT_FRAMING_BYTES:
+            log.error("model checkpoint too large for the snapshot topic; not published",
+                      snapshot=snapshot_id, bytes=len(data), limit=SNAPSHOT_MAX_BYTES)  # fmt: skip
+            return
         await producer.send_and_wait(self.snapshots_topic, data, key=SNAPSHOT_KEY)
         header = checkpoint.read_header(data)
         self.sink.add_model_snapshot({**header, "version": snapshot_id}, data)
         await self.sink.flush()
-        self.published_offset = self.last_offset
-        report_model_health(self.hub)
-        log.info("model snapshot published", snapshot=snapshot_id)
+        log.info("model snapshot published", snapshot=snapshot_id, bytes=len(data))
 
 
 def trainer_for(settings: Settings, policy: Policy) -> Trainer:

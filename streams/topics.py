@@ -32,6 +32,9 @@ EVENT_TYPES = ("repayment", "new_borrowing", "contact_status")
 # Input topic short names per event type (the contract's event_type values).
 INPUT_NAMES = {"repayment": "repayment", "new_borrowing": "borrowing", "contact_status": "contact"}
 
+# The largest model checkpoint the snapshot topic takes (its max.message.bytes).
+SNAPSHOT_MAX_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
@@ -68,7 +71,8 @@ class TopicPlan:
         self.alerts = {queue: TopicSpec(name(f"alerts.{queue}"), n) for queue in self.queues}
         # Matured outcomes meet in one partition so one trainer learns each exactly once.
         self.model_outcomes = TopicSpec(name("model.outcomes"), 1)
-        snapshot_config = {"cleanup.policy": "compact", "max.message.bytes": "16777216"}
+        snapshot_config = {"cleanup.policy": "compact",
+                           "max.message.bytes": str(SNAPSHOT_MAX_BYTES)}  # fmt: skip
         self.model_snapshots = TopicSpec(name("model.snapshots"), 1, snapshot_config)
         # The state table's changelog (named by Faust after the app id, not the prefix),
         # created with the rest: a worker that starts before any event would otherwise meet
