@@ -1,5 +1,5 @@
-"""The benchmark's raw ceiling against the real broker: it decides every event and sends what
-the pipeline sends from its decisions, the matured outcomes included."""
+"""The benchmark's raw ceiling against the real broker: it decides every event, in event-time
+order, and sends what the pipeline sends from its decisions, the matured outcomes included."""
 
 from __future__ import annotations
 
@@ -25,20 +25,23 @@ def test_the_ceiling_sends_tier_changes_alerts_and_matured_outcomes(
     stack: Stack, tmp_path: Path
 ) -> None:
     policy = load_policy()
-    inputs, outputs = (
+    inputs, outputs, other = (
         TopicPlan(Settings(topic_prefix=f"{stack.topic_prefix}ceiling.{side}.", topic_partitions=2),
                   policy)
-        for side in ("in", "out")
+        for side in ("in", "out", "again")
     )
     create_topics(stack.kafka_bootstrap, [*inputs.inputs.values()])
-    create_topics(stack.kafka_bootstrap, outputs.all())
+    create_topics(stack.kafka_bootstrap, [*outputs.all(), *other.all()])
     events = tmp_path / "events.jsonl"
     count = write_events(events, 3000, seed=7)
     produce_file(events, stack.kafka_bootstrap, inputs)
 
     result = asyncio.run(run_ceiling(stack.kafka_bootstrap, inputs, outputs, policy, count))
+    again = asyncio.run(run_ceiling(stack.kafka_bootstrap, inputs, other, policy, count))
 
     assert (result["events"], result["rejected"]) == (count, 0)
+    # In event-time order, whatever the fetches: the same decisions, so the same records.
+    assert again["outputs"] == result["outputs"]
     tier_changes = records_to_end(stack.kafka_bootstrap, outputs.tier_changes.name)
     alerts = [record for spec in outputs.alerts.values()
               for record in records_to_end(stack.kafka_bootstrap, spec.name)]  # fmt: skip
