@@ -60,10 +60,11 @@ async def run_ceiling(bootstrap: str, inputs: TopicPlan, outputs: TopicPlan, pol
                       for partition in range(spec.partitions)]  # fmt: skip
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
+        starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         with collecting_rarely():
-            return await _consume_decide_produce(consumer, sender, engine, outputs, ends,
-                                                 events, timeout_s)  # fmt: skip
+            return await _consume_decide_produce(consumer, sender, engine, outputs, starts,
+                                                 ends, events, timeout_s)  # fmt: skip
     finally:
         await consumer.stop()
         await sender.close()
@@ -71,13 +72,14 @@ async def run_ceiling(bootstrap: str, inputs: TopicPlan, outputs: TopicPlan, pol
 
 async def _consume_decide_produce(consumer: AIOKafkaConsumer, sender: RoundSender,
                                   engine: Monitor, outputs: TopicPlan,
+                                  starts: dict[TopicPartition, int],
                                   ends: dict[TopicPartition, int], events: int,
                                   timeout_s: float) -> dict[str, Any]:  # fmt: skip
     states: dict[str, BorrowerState] = {}
     reorder: ReorderBuffer[tuple[int, Event]] = ReorderBuffer(
         sorted({tp.topic for tp in ends}), hold_s=0.0
     )
-    read_to = dict.fromkeys(ends, 0)  # per input topic partition: the offset after the last read
+    read_to: dict[TopicPartition, int] = dict(starts)  # per topic partition: the next offset
 
     def caught_up(partition: int, topic: str, since: float) -> bool:
         tp = TopicPartition(topic, partition)
